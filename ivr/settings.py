@@ -1,0 +1,128 @@
+"""All settings of the hotline, read from environment variables in one place.
+
+Why one module: the README documents one table of variables, and every package
+(api, speech, telephony, dialogs through ivr) reads the same object, so a value
+can never be spelled two ways. This module imports nothing from the project.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def parse_operator_tokens(raw: str | None) -> dict[str, str]:
+    """`name:token,name2:token2` → {token: name}. A bare token is named after its position."""
+    tokens: dict[str, str] = {}
+    if not raw:
+        return tokens
+    for i, item in enumerate(part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        name, sep, token = item.partition(":")
+        if not sep:
+            name, token = f"operator{i + 1}", name
+        if token:
+            tokens[token.strip()] = name.strip()
+    return tokens
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Immutable snapshot of the environment; build with `Settings.from_env()`."""
+
+    data_dir: Path
+    database_url: str
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    api_url: str = "http://127.0.0.1:8080"
+    ivr_token: str | None = None
+    operator_tokens: dict[str, str] = field(default_factory=dict)
+    timezone: str = "Asia/Novokuznetsk"
+    # Meter readings: accepted from day `readings_window_start` to `readings_window_end` of the month.
+    readings_window_start: int = 15
+    readings_window_end: int = 25
+    verify_max_attempts: int = 3
+    verify_lock_minutes: int = 30
+    # Speech
+    models_dir: Path = Path("var/models")
+    vosk_model: str | None = None
+    tts_voice: str = "ru"
+    tts_rate: int = 140
+    tts_cache_dir: Path = Path("var/tts-cache")
+    # Telephony
+    audiosocket_host: str = "127.0.0.1"
+    audiosocket_port: int = 9092
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_user: str = "hotline"
+    ami_secret: str | None = None
+    asterisk_root: Path = Path("/var/cache/hotline/asterisk-sid")
+    # Dialogs
+    operator_hours: str = "mon-fri 08:00-20:00; sat 09:00-15:00"
+    max_call_seconds: int = 600
+    no_input_timeout: float = 6.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(_env("HOTLINE_DATA_DIR", "var")).absolute()
+        return cls(
+            data_dir=data_dir,
+            database_url=_env("HOTLINE_DATABASE_URL", f"sqlite:///{data_dir / 'hotline.db'}"),
+            api_host=_env("HOTLINE_API_HOST", "127.0.0.1"),
+            api_port=_int("HOTLINE_API_PORT", 8080),
+            api_url=_env(
+                "HOTLINE_API_URL",
+                f"http://{_env('HOTLINE_API_HOST', '127.0.0.1')}:{_int('HOTLINE_API_PORT', 8080)}",
+            ),
+            ivr_token=_env("HOTLINE_IVR_TOKEN"),
+            operator_tokens=parse_operator_tokens(_env("HOTLINE_OPERATOR_TOKENS")),
+            timezone=_env("HOTLINE_TIMEZONE", "Asia/Novokuznetsk"),
+            readings_window_start=_int("HOTLINE_READINGS_WINDOW_START", 15),
+            readings_window_end=_int("HOTLINE_READINGS_WINDOW_END", 25),
+            verify_max_attempts=_int("HOTLINE_VERIFY_MAX_ATTEMPTS", 3),
+            verify_lock_minutes=_int("HOTLINE_VERIFY_LOCK_MINUTES", 30),
+            models_dir=Path(_env("HOTLINE_MODELS_DIR", str(data_dir / "models"))),
+            vosk_model=_env("HOTLINE_VOSK_MODEL"),
+            tts_voice=_env("HOTLINE_TTS_VOICE", "ru"),
+            tts_rate=_int("HOTLINE_TTS_RATE", 140),
+            tts_cache_dir=Path(_env("HOTLINE_TTS_CACHE_DIR", str(data_dir / "tts-cache"))),
+            audiosocket_host=_env("HOTLINE_AUDIOSOCKET_HOST", "127.0.0.1"),
+            audiosocket_port=_int("HOTLINE_AUDIOSOCKET_PORT", 9092),
+            ami_host=_env("HOTLINE_AMI_HOST", "127.0.0.1"),
+            ami_port=_int("HOTLINE_AMI_PORT", 5038),
+            ami_user=_env("HOTLINE_AMI_USER", "hotline"),
+            ami_secret=_env("HOTLINE_AMI_SECRET"),
+            asterisk_root=Path(_env("HOTLINE_ASTERISK_ROOT", "/var/cache/hotline/asterisk-sid")),
+            operator_hours=_env("HOTLINE_OPERATOR_HOURS", "mon-fri 08:00-20:00; sat 09:00-15:00"),
+            max_call_seconds=_int("HOTLINE_MAX_CALL_SECONDS", 600),
+            no_input_timeout=_float("HOTLINE_NO_INPUT_TIMEOUT", 6.0),
+            log_level=_env("HOTLINE_LOG_LEVEL", "INFO"),
+        )

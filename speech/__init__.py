@@ -1,0 +1,1 @@
+"""Speech: Russian numerals, streaming Vosk recognition, espeak-ng speech at 8 kHz."""

@@ -1,0 +1,1 @@
+"""Telephony: AudioSocket server, AMI adapter, Asterisk configs and the test sandbox."""

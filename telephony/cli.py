@@ -1,0 +1,9 @@
+"""`hotline` subcommands owned by the `telephony` package."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this package's subcommands to the `hotline` parser."""
