@@ -89,6 +89,8 @@ class Settings:
     max_call_seconds: int = 600
     no_input_timeout: float = 6.0
     log_level: str = "INFO"
+    # Account API: unknown account numbers one call / one caller may ask for before look-ups are refused (429).
+    unknown_accounts_limit: int = 5
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -125,4 +127,5 @@ class Settings:
             max_call_seconds=_int("HOTLINE_MAX_CALL_SECONDS", 600),
             no_input_timeout=_float("HOTLINE_NO_INPUT_TIMEOUT", 6.0),
             log_level=_env("HOTLINE_LOG_LEVEL", "INFO"),
+            unknown_accounts_limit=_int("HOTLINE_UNKNOWN_ACCOUNTS_LIMIT", 5),
         )
