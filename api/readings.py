@@ -2,7 +2,7 @@
 
 Plausible use: a reading may exceed the previous one by at most the monthly
 maximum of its service below, times the months since the previous reading
-(at least one). The defaults are generous for one household, so that only
+(calendar months, at least one). The defaults are generous for one household, so that only
 slips of the tongue or keypad (an extra digit, a misplaced decimal point) are
 caught; the caller then repeats or talks to an operator.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import calendar
 import logging
-import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,7 +38,6 @@ MAX_MONTHLY_USE: dict[str, Decimal] = {
 }
 DEFAULT_MAX_MONTHLY_USE = Decimal("1000")
 MAX_VALUE = Decimal("99999999999.999")
-DAYS_PER_MONTH = 30.4375
 
 
 @dataclass(frozen=True)
@@ -104,9 +102,9 @@ def _duplicate_error(session: Session, stored: Reading) -> ApiError:
     )
 
 
-def months_between(earlier: datetime, later: datetime) -> int:
-    days = (later - earlier).total_seconds() / 86400
-    return max(1, math.ceil(days / DAYS_PER_MONTH - 1e-9))
+def months_between(earlier: date, later: date) -> int:
+    """Calendar months from one reading to the next, at least one (readings come once a month)."""
+    return max(1, (later.year * 12 + later.month) - (earlier.year * 12 + earlier.month))
 
 
 def check(
@@ -140,7 +138,7 @@ def check(
         raise ApiError(
             422, "below_previous", "The reading is below the previous one.", previous=plain(previous.value)
         )
-    months = months_between(previous.taken_at, at)
+    months = months_between(previous.taken_at.date(), today)
     allowance = MAX_MONTHLY_USE.get(meter.service_code, DEFAULT_MAX_MONTHLY_USE) * months
     if value - previous.value > allowance:
         raise ApiError(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field, StrictFloat, StrictInt, StrictStr
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -31,6 +31,7 @@ from api.promotion import current_promotion, participation
 from api.verification import Policy, verify
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
+MeterId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/{account}", summary="Account summary (owner, address, phones for operators only)")
@@ -61,7 +62,7 @@ def account_summary(
 class VerifyBody(BaseModel):
     call_id: str = Field(min_length=1, max_length=64)
     caller: str | None = Field(default=None, max_length=32)
-    last_payment_amount: str | float | int | None = None
+    last_payment_amount: StrictStr | StrictInt | StrictFloat | None = None
 
 
 @router.post("/{account}/verify", summary="Check that the caller owns the account (per call)")
@@ -158,7 +159,7 @@ def account_meters(
 
 
 class ReadingBody(BaseModel):
-    value: str | float | int
+    value: StrictStr | StrictInt | StrictFloat
     call_id: str | None = Field(default=None, min_length=1, max_length=64)
     source: Literal["ivr", "operator"] | None = None
 
@@ -171,7 +172,7 @@ class ReadingBody(BaseModel):
 def submit_reading(
     request: Request,
     account: AccountText,
-    meter_id: int,
+    meter_id: MeterId,
     body: ReadingBody,
     session: SessionDep,
     who: PrincipalDep,
