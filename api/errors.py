@@ -22,7 +22,7 @@ log = logging.getLogger("api")
 class ApiError(Exception):
     """A refusal with a machine-readable reason; extra keyword data goes into `detail`."""
 
-    def __init__(self, status: int, reason: str, message: str, **data: Any):
+    def __init__(self, status: int, reason: str, message: str, /, **data: Any):
         super().__init__(f"{status} {reason}: {message}")
         self.status = status
         self.reason = reason
@@ -31,7 +31,7 @@ class ApiError(Exception):
 
 
 def error_response(
-    status: int, reason: str, message: str, headers: dict[str, str] | None = None, **data: Any
+    status: int, reason: str, message: str, /, headers: dict[str, str] | None = None, **data: Any
 ) -> JSONResponse:
     return JSONResponse(
         {"detail": {"reason": reason, "message": message, **data}}, status_code=status, headers=headers

@@ -89,7 +89,8 @@ class Settings:
     max_call_seconds: int = 600
     no_input_timeout: float = 6.0
     log_level: str = "INFO"
-    # Account API: unknown account numbers one call / one caller may ask for before look-ups are refused (429).
+    # Account API: unknown account numbers one call or one caller number may ask for before
+    # further account look-ups are refused (429 too_many_unknown_accounts).
     unknown_accounts_limit: int = 5
 
     @classmethod
