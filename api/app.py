@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import DBAPIError
 
+from api import logmask
 from api.db import ensure_sqlite_dir, make_engine, session_factory, upgrade_engine
 from api.errors import install_error_handlers
 from api.routes import accounts, calls, reference
@@ -68,6 +69,7 @@ def create_app(
         log.error("database not ready at start (%s); answering 503 until it is", type(exc).__name__)
 
     install_error_handlers(app)
+    logmask.install()
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(reference.router)
     v1.include_router(accounts.router)
