@@ -373,7 +373,7 @@ def import_rows(session: Session, text: str, tz: ZoneInfo) -> ImportReport:
             raise row.fail(f"account: {account_text!r} is not NNNNNNNNN-S (e.g. 001110011-7)")
         if kind == "account":
             phones = []
-            for raw in row.text("phones").replace(",", " ").split():
+            for raw in filter(None, (part.strip() for part in row.text("phones").split(","))):
                 phone = normalize_phone(raw)
                 if phone is None:
                     raise row.fail(f"phones: {raw!r} is not a Russian phone number")
