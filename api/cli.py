@@ -86,7 +86,7 @@ def cmd_demo_data(_args: argparse.Namespace, settings: Settings) -> int:
         session.commit()
     engine.dispose()
     print(f"demo data in {_url_for_humans(settings.database_url)}: {len(accounts)} accounts, 12 months")
-    for spec in accounts[:4]:
+    for spec in accounts:
         print(f"  {spec.text}  {spec.owner}  phones {', '.join(spec.phones)}  ({spec.pattern})")
     return 0
 

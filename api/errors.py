@@ -83,3 +83,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for exc_type in (OperationalError, InterfaceError, DisconnectionError):
         app.add_exception_handler(exc_type, _db_down)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        # The server still logs the traceback; the client gets JSON, never a stack trace.
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return error_response(500, "internal_error", "Unexpected error; it has been logged.")

@@ -18,10 +18,16 @@ def mask_accounts_in(text: str) -> str:
 
 class MaskAccounts(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask_accounts_in(message)
-        if masked != message:
-            record.msg, record.args = masked, ()
+        # Mask the format string and each argument in place: formatters such as uvicorn's access
+        # formatter unpack `record.args` themselves.
+        if isinstance(record.msg, str):
+            record.msg = mask_accounts_in(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_accounts_in(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {
+                k: mask_accounts_in(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
         return True
 
 

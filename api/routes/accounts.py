@@ -26,7 +26,7 @@ from api.deps import (
     verified_account,
 )
 from api.errors import ApiError
-from api.models import Meter, Reading
+from api.models import Call, Meter, Reading
 from api.promotion import current_promotion, participation
 from api.verification import Policy, verify
 
@@ -74,8 +74,11 @@ def verify_account(
         amount = parse_decimal(body.last_payment_amount, places=2)
         if amount is None or amount < 0:
             raise ApiError(422, "invalid_amount", 'last_payment_amount must be an amount like "123.45".')
-    caller = normalize_phone(body.caller) if body.caller else None
-    acc = lookup_account(request, session, _who, account, call_id=body.call_id, caller=caller or body.caller)
+    raw_caller = body.caller
+    if raw_caller is None:  # the number Asterisk gave when the call was registered
+        raw_caller = session.scalar(select(Call.caller).where(Call.id == body.call_id))
+    caller = normalize_phone(raw_caller) if raw_caller else None
+    acc = lookup_account(request, session, _who, account, call_id=body.call_id, caller=caller or raw_caller)
     settings = settings_of(request)
     result = verify(
         session,

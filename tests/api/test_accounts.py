@@ -72,6 +72,12 @@ def test_verify_by_phone_on_file(client, world):
         assert body["locked"] is False and body["attempts_left"] == 3
 
 
+def test_verify_uses_the_registered_caller_when_the_body_has_none(client, world):
+    client.post(f"{V1}/calls", headers=IVR, json={"id": "call-9", "caller": "+7 900 111-00-12"})
+    body = _verify(client, call_id="call-9").json()
+    assert body["verified"] is True and body["method"] == "phone"
+
+
 def test_verify_unknown_phone_without_amount_asks_for_payment(client, world):
     body = _verify(client, caller="79995550000").json()
     assert body == {

@@ -1,11 +1,12 @@
 """Account numbers, phones, masking and decimals: the spellings every part of the API accepts."""
 
+import logging
 from decimal import Decimal
 
 import pytest
 
 from api.accounts import mask_account, mask_phone, money, normalize_phone, parse_account, parse_decimal, plain
-from api.logmask import mask_accounts_in
+from api.logmask import MaskAccounts, mask_accounts_in
 
 
 @pytest.mark.parametrize(
@@ -78,3 +79,14 @@ def test_parse_decimal(raw, places, expected):
 def test_money_and_plain_strings():
     assert money(Decimal("-0.00")) == "0.00" and money(Decimal("5")) == "5.00"
     assert plain(Decimal("124.500")) == "124.5" and plain(Decimal("100.000")) == "100" and plain(None) is None
+
+
+def test_log_filter_keeps_the_shape_of_arguments():
+    # uvicorn's access formatter unpacks record.args itself: they must stay a 5-tuple.
+    args = ("127.0.0.1:5", "GET", "/api/v1/accounts/001110011-7/balance", "1.1", 200)
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', args, None
+    )
+    assert MaskAccounts().filter(record) is True
+    assert len(record.args) == 5 and record.args[4] == 200
+    assert record.getMessage() == '127.0.0.1:5 - "GET /api/v1/accounts/******011-7/balance HTTP/1.1" 200'

@@ -63,3 +63,15 @@ def test_timestamps_come_back_aware(app, client):
     client.post("/api/v1/calls", headers=IVR, json={"id": "c1"})
     started = client.get("/api/v1/calls/c1", headers=OP).json()["started_at"]
     assert datetime.fromisoformat(started) == datetime(2025, 11, 20, 10, 0, tzinfo=UTC)
+
+
+def test_unexpected_error_is_json_500(app, monkeypatch):
+    import api.routes.reference as reference
+
+    def broken(_office):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(reference, "office_json", broken)
+    r = TestClient(app, raise_server_exceptions=False).get("/api/v1/territories", headers=OP)
+    assert r.status_code == 500
+    assert r.json()["detail"]["reason"] == "internal_error" and "boom" not in r.text
