@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from ivr.settings import Settings
 
@@ -26,23 +28,43 @@ def _url_for_humans(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _prepare(settings: Settings):
-    """Engine on a database at the latest schema; None (after a message) when it is unreachable."""
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or migrated; the message is for people."""
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[Session]:
+    """A session on the database at the latest schema; DatabaseUnavailable when it cannot be reached."""
     from api.db import ensure_sqlite_dir, make_engine, upgrade_engine
 
     ensure_sqlite_dir(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        upgrade_engine(engine)
-    except DBAPIError as exc:
-        print(
-            f"error: database {_url_for_humans(settings.database_url)} unavailable: "
-            f"{str(exc.orig or exc).strip().splitlines()[0]}",
-            file=sys.stderr,
-        )
+        try:
+            upgrade_engine(engine)
+        except DBAPIError as exc:
+            raise DatabaseUnavailable(
+                f"database {_url_for_humans(settings.database_url)} unavailable: "
+                f"{str(exc.orig or exc).strip().splitlines()[0]}"
+            ) from exc
+        with Session(engine) as session:
+            yield session
+    finally:
         engine.dispose()
-        return None
-    return engine
+
+
+def _needs_database(command: Callable[[argparse.Namespace, Settings, Session], int]):
+    """Run `command` with a session; a database that is down is a one-line error and exit status 2."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        try:
+            with _database(settings) as session:
+                return command(args, settings, session)
+        except DatabaseUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
 
 
 def _today(settings: Settings) -> date:
@@ -64,49 +86,33 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
-    engine = _prepare(settings)
-    if engine is None:
-        return 2
-    engine.dispose()
+@_needs_database
+def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings, _session: Session) -> int:
     print(f"database {_url_for_humans(settings.database_url)} is at the latest schema")
     return 0
 
 
-def cmd_demo_data(_args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.orm import Session
-
+@_needs_database
+def cmd_demo_data(_args: argparse.Namespace, settings: Settings, session: Session) -> int:
     from api.demo import fill
 
-    engine = _prepare(settings)
-    if engine is None:
-        return 2
-    with Session(engine) as session:
-        accounts = fill(session, _today(settings), ZoneInfo(settings.timezone))
-        session.commit()
-    engine.dispose()
+    accounts = fill(session, _today(settings), ZoneInfo(settings.timezone))
+    session.commit()
     print(f"demo data in {_url_for_humans(settings.database_url)}: {len(accounts)} accounts, 12 months")
     for spec in accounts:
         print(f"  {spec.text}  {spec.owner}  phones {', '.join(spec.phones)}  ({spec.pattern})")
     return 0
 
 
-def cmd_import_registry(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.orm import Session
-
+@_needs_database
+def cmd_import_registry(args: argparse.Namespace, settings: Settings, session: Session) -> int:
     from api.registry import RegistryError, import_file
 
-    engine = _prepare(settings)
-    if engine is None:
-        return 2
     try:
-        with Session(engine) as session:
-            report = import_file(session, Path(args.file), ZoneInfo(settings.timezone))
+        report = import_file(session, Path(args.file), ZoneInfo(settings.timezone))
     except RegistryError as exc:
         print(f"error: {args.file}: {exc}; nothing was imported", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     print(f"imported {args.file}: {report}")
     return 0
 
@@ -120,20 +126,13 @@ def _date_arg(text: str) -> date:
     return value
 
 
-def cmd_export_readings(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.orm import Session
-
+@_needs_database
+def cmd_export_readings(args: argparse.Namespace, settings: Settings, session: Session) -> int:
     from api.export import export_readings
 
-    engine = _prepare(settings)
-    if engine is None:
-        return 2
     target = open(args.out, "w", encoding=args.encoding, newline="") if args.out else nullcontext(sys.stdout)
-    try:
-        with target as out, Session(engine) as session:
-            count = export_readings(session, args.since, ZoneInfo(settings.timezone), out)
-    finally:
-        engine.dispose()
+    with target as out:
+        count = export_readings(session, args.since, ZoneInfo(settings.timezone), out)
     print(
         f"exported {count} readings taken since {args.since.isoformat()}"
         + (f" to {args.out}" if args.out else ""),

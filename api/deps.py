@@ -211,3 +211,17 @@ def verified_account(
         log.info("not verified: account %s call %s", mask_account(text), call_id)
         raise ApiError(403, "not_verified", "This call has not verified ownership of the account.")
     return account
+
+
+def _verified_account_dep(
+    request: Request,
+    account: AccountText,
+    session: SessionDep,
+    who: PrincipalDep,
+    call_id: CallIdHeader = None,
+) -> Account:
+    return verified_account(request, session, who, account, call_id)
+
+
+# The path's account, once the caller may see it (see `verified_account`).
+VerifiedAccount = Annotated[Account, Depends(_verified_account_dep)]

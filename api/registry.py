@@ -127,6 +127,19 @@ def parse_month(text: str) -> date | None:
 # ------------------------------------------------------------------ upserts (shared with the demo data)
 
 
+def _upsert(session: Session, model: type, key: dict, values: dict) -> tuple[object, bool]:
+    """The row with `key` (created if missing) set to `values`; True when it was created."""
+    row = session.scalars(select(model).filter_by(**key).limit(1)).first()
+    created = row is None
+    if row is None:
+        row = model(**key)
+        session.add(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    session.flush()
+    return row, created
+
+
 def upsert_account(
     session: Session,
     text: str,
@@ -139,28 +152,20 @@ def upsert_account(
     e_receipt: bool = False,
     opening_balance: Decimal = Decimal("0.00"),
 ) -> tuple[Account, bool]:
+    """Account by its text; `phones=None` leaves the phones on file as they are."""
     number, suffix = parse_account(text)  # type: ignore[misc]  # callers validate first
-    account = session.scalar(select(Account).where(Account.number == number, Account.suffix == suffix))
-    created = account is None
-    if account is None:
-        account = Account(number=number, suffix=suffix)
-        session.add(account)
-    account.owner_name, account.address, account.area = owner_name, address, area
-    account.web_registered_on, account.e_receipt, account.opening_balance = (
-        web_registered_on,
-        e_receipt,
-        (opening_balance),
+    values = dict(
+        owner_name=owner_name,
+        address=address,
+        area=area,
+        web_registered_on=web_registered_on,
+        e_receipt=e_receipt,
+        opening_balance=opening_balance,
     )
+    account, created = _upsert(session, Account, {"number": number, "suffix": suffix}, values)
     if phones is not None:
-        wanted = []
-        for number_ in dict.fromkeys(phones):
-            phone = session.scalar(select(Phone).where(Phone.number == number_))
-            if phone is None:
-                phone = Phone(number=number_)
-                session.add(phone)
-            wanted.append(phone)
-        account.phones = wanted
-    session.flush()
+        account.phones = [_upsert(session, Phone, {"number": p}, {})[0] for p in dict.fromkeys(phones)]
+        session.flush()
     return account, created
 
 
@@ -175,29 +180,13 @@ def upsert_charge(
     tariff: Decimal | None = None,
     quantity: Decimal | None = None,
 ) -> bool:
-    row = session.scalar(
-        select(Charge).where(
-            Charge.account_id == account.id, Charge.period == period, Charge.service_code == service
-        )
-    )
-    created = row is None
-    if row is None:
-        row = Charge(account_id=account.id, period=period, service_code=service)
-        session.add(row)
-    row.charged, row.recalculation, row.tariff, row.quantity = charged, recalculation, tariff, quantity
-    session.flush()
-    return created
+    key = {"account_id": account.id, "period": period, "service_code": service}
+    values = {"charged": charged, "recalculation": recalculation, "tariff": tariff, "quantity": quantity}
+    return _upsert(session, Charge, key, values)[1]
 
 
 def upsert_penalty(session: Session, account: Account, period: date, amount: Decimal) -> bool:
-    row = session.scalar(select(Penalty).where(Penalty.account_id == account.id, Penalty.period == period))
-    created = row is None
-    if row is None:
-        row = Penalty(account_id=account.id, period=period)
-        session.add(row)
-    row.amount = amount
-    session.flush()
-    return created
+    return _upsert(session, Penalty, {"account_id": account.id, "period": period}, {"amount": amount})[1]
 
 
 def upsert_payment(
@@ -209,56 +198,22 @@ def upsert_payment(
     channel: str = "",
     ref: str | None = None,
 ) -> bool:
-    query = select(Payment).where(Payment.account_id == account.id)
-    if ref:
-        query = query.where(Payment.ref == ref)
-    else:
-        query = query.where(
-            Payment.ref.is_(None),
-            Payment.paid_on == paid_on,
-            Payment.amount == amount,
-            Payment.channel == channel,
-        )
-    row = session.scalars(query.limit(1)).first()
-    created = row is None
-    if row is None:
-        row = Payment(account_id=account.id, ref=ref or None)
-        session.add(row)
-    row.paid_on, row.amount, row.channel = paid_on, amount, channel
-    session.flush()
-    return created
+    """Keyed by the billing's document number, or without one by date, amount and channel."""
+    values = {"paid_on": paid_on, "amount": amount, "channel": channel}
+    key = {"account_id": account.id, "ref": ref} if ref else {"account_id": account.id, "ref": None, **values}
+    return _upsert(session, Payment, key, values)[1]
 
 
 def upsert_meter(
     session: Session, account: Account, service: str, serial: str, *, verification_due: date | None
 ) -> tuple[Meter, bool]:
-    meter = session.scalar(
-        select(Meter).where(
-            Meter.account_id == account.id, Meter.service_code == service, Meter.serial == serial
-        )
-    )
-    created = meter is None
-    if meter is None:
-        meter = Meter(account_id=account.id, service_code=service, serial=serial)
-        session.add(meter)
-    meter.verification_due = verification_due
-    session.flush()
-    return meter, created
+    key = {"account_id": account.id, "service_code": service, "serial": serial}
+    return _upsert(session, Meter, key, {"verification_due": verification_due})  # type: ignore[return-value]
 
 
 def upsert_import_reading(session: Session, meter: Meter, value: Decimal, taken_at: datetime) -> bool:
-    row = session.scalar(
-        select(Reading).where(
-            Reading.meter_id == meter.id, Reading.source == "import", Reading.taken_at == taken_at
-        )
-    )
-    created = row is None
-    if row is None:
-        row = Reading(meter_id=meter.id, source="import", taken_at=taken_at)
-        session.add(row)
-    row.value = value
-    session.flush()
-    return created
+    key = {"meter_id": meter.id, "source": "import", "taken_at": taken_at}
+    return _upsert(session, Reading, key, {"value": value})[1]
 
 
 # ------------------------------------------------------------------ the import

@@ -19,11 +19,11 @@ from api.deps import (
     OperatorDep,
     PrincipalDep,
     SessionDep,
+    VerifiedAccount,
     local_today,
     lookup_account,
     now,
     settings_of,
-    verified_account,
 )
 from api.errors import ApiError
 from api.models import Call, Meter, Reading
@@ -97,10 +97,8 @@ def verify_account(
 @router.get("/{account}/balance", summary="Balance of a month (default: the latest closed month)")
 def account_balance(
     request: Request,
-    account: AccountText,
+    acc: VerifiedAccount,
     session: SessionDep,
-    who: PrincipalDep,
-    call_id: CallIdHeader = None,
     period: Annotated[str | None, Query(description="YYYY-MM")] = None,
 ) -> dict[str, Any]:
     wanted = None
@@ -108,7 +106,6 @@ def account_balance(
         wanted = parse_period(period)
         if wanted is None:
             raise ApiError(422, "invalid_period", "period must be YYYY-MM, e.g. 2025-10.")
-    acc = verified_account(request, session, who, account, call_id)
     today = local_today(request)
     resolved = resolve_period(session, acc.id, wanted, today)
     if resolved is None:
@@ -130,14 +127,7 @@ def _meters(session, account_id: int) -> list[Meter]:
 
 
 @router.get("/{account}/meters", summary="Meters with their last reading")
-def account_meters(
-    request: Request,
-    account: AccountText,
-    session: SessionDep,
-    who: PrincipalDep,
-    call_id: CallIdHeader = None,
-) -> dict[str, Any]:
-    acc = verified_account(request, session, who, account, call_id)
+def account_meters(acc: VerifiedAccount, session: SessionDep) -> dict[str, Any]:
     meters = []
     for m in _meters(session, acc.id):
         last = readings_mod.previous_reading(session, m.id)
@@ -174,7 +164,7 @@ class ReadingBody(BaseModel):
 )
 def submit_reading(
     request: Request,
-    account: AccountText,
+    acc: VerifiedAccount,
     meter_id: MeterId,
     body: ReadingBody,
     session: SessionDep,
@@ -196,7 +186,6 @@ def submit_reading(
         if body.call_id and call_id and body.call_id != call_id:
             raise ApiError(422, "call_id_mismatch", "call_id in the body differs from the X-Call-Id header.")
         reading_call = body.call_id or call_id
-    acc = verified_account(request, session, who, account, call_id if not who.is_operator else None)
     meter = session.scalar(
         select(Meter)
         .where(Meter.id == meter_id, Meter.account_id == acc.id)
@@ -248,14 +237,7 @@ def account_readings(
 
 
 @router.get("/{account}/promotion", summary="Whether the account takes part in the current promotion")
-def account_promotion(
-    request: Request,
-    account: AccountText,
-    session: SessionDep,
-    who: PrincipalDep,
-    call_id: CallIdHeader = None,
-) -> dict[str, Any]:
-    acc = verified_account(request, session, who, account, call_id)
+def account_promotion(request: Request, acc: VerifiedAccount, session: SessionDep) -> dict[str, Any]:
     promo = current_promotion(session, local_today(request))
     if promo is None:
         raise ApiError(404, "no_promotion", "No promotion is running today.")

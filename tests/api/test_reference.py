@@ -89,3 +89,26 @@ def test_unknown_route_is_json_404(client):
     r = client.get(f"{V1}/nothing-here", headers=IVR)
     assert r.status_code == 404
     assert r.json()["detail"]["reason"] == "not_found"
+
+
+def test_openapi_lists_every_contract_endpoint(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    expected = {
+        "/api/v1/territories": {"get"},
+        "/api/v1/phones/{number}/accounts": {"get"},
+        "/api/v1/accounts/{account}": {"get"},
+        "/api/v1/accounts/{account}/verify": {"post"},
+        "/api/v1/accounts/{account}/balance": {"get"},
+        "/api/v1/accounts/{account}/meters": {"get"},
+        "/api/v1/accounts/{account}/meters/{meter_id}/readings": {"post"},
+        "/api/v1/accounts/{account}/readings": {"get"},
+        "/api/v1/promotions/current": {"get"},
+        "/api/v1/accounts/{account}/promotion": {"get"},
+        "/api/v1/calls": {"get", "post"},
+        "/api/v1/calls/{call_id}": {"get", "patch"},
+        "/api/v1/calls/{call_id}/transcript": {"post"},
+        "/api/v1/escalations": {"get", "post"},
+        "/api/v1/escalations/{esc_id}": {"get", "patch"},
+    }
+    for path, methods in expected.items():
+        assert set(paths[path]) == methods, path
