@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field, StrictFloat, StrictInt, StrictStr
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from api import readings as readings_mod
@@ -80,17 +81,27 @@ def verify_account(
     caller = normalize_phone(raw_caller) if raw_caller else None
     acc = lookup_account(request, session, _who, account, call_id=body.call_id, caller=caller or raw_caller)
     settings = settings_of(request)
-    result = verify(
-        session,
-        acc,
-        call_id=body.call_id,
-        caller=caller,
-        amount=amount,
-        at=now(request),
-        today=local_today(request),
-        policy=Policy(settings.verify_max_attempts, settings.verify_lock_minutes),
-    )
-    session.commit()
+
+    def attempt() -> dict[str, Any]:
+        return verify(
+            session,
+            acc,
+            call_id=body.call_id,
+            caller=caller,
+            amount=amount,
+            at=now(request),
+            today=local_today(request),
+            policy=Policy(settings.verify_max_attempts, settings.verify_lock_minutes),
+        )
+
+    try:
+        result = attempt()
+        session.commit()
+    except IntegrityError:
+        # The same call verified this account concurrently: answer from the stored verification.
+        session.rollback()
+        result = attempt()
+        session.commit()
     return result
 
 

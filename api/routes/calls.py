@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from api.accounts import mask_account, normalize_phone, parse_account
@@ -68,17 +70,21 @@ class NewCall(BaseModel):
 
 @router.post("/calls", status_code=201, summary="Register a call (idempotent on id)")
 def start_call(request: Request, body: NewCall, session: SessionDep, _who: IvrDep) -> dict[str, Any]:
-    call = session.get(Call, body.id)
-    if call is None:
-        call = Call(
-            id=body.id,
-            caller=normalize_phone(body.caller) or body.caller,
-            channel=body.channel,
-            started_at=now(request),
-        )
-        session.add(call)
+    caller = normalize_phone(body.caller) or body.caller
+    return call_json(ensure_call(session, body.id, now(request), caller=caller, channel=body.channel))
+
+
+def ensure_call(session: Session, call_id: str, at: datetime, **fields: Any) -> Call:
+    """The call, registered now if it is not yet; a concurrent registration of the same id wins."""
+    call = session.get(Call, call_id)
+    if call is not None:
+        return call
+    session.add(Call(id=call_id, started_at=at, **fields))
+    try:
         session.commit()
-    return call_json(call)
+    except IntegrityError:
+        session.rollback()
+    return _call(session, call_id)
 
 
 class CallUpdate(BaseModel):
@@ -181,9 +187,8 @@ def create_escalation(
 ) -> dict[str, Any]:
     _check_account(body.account)
     at = now(request)
-    if session.get(Call, body.call_id) is None:
-        # The call's start may not have reached us; the escalation must not be lost for that.
-        session.add(Call(id=body.call_id, started_at=at))
+    # The call's start may not have reached us; the escalation must not be lost for that.
+    ensure_call(session, body.call_id, at)
     esc = Escalation(
         call_id=body.call_id,
         reason=body.reason,

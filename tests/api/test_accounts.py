@@ -302,3 +302,19 @@ def test_too_many_unknown_accounts_from_one_caller_across_calls(client, world, c
     assert _verify(client, call_id="call-new", caller="89995550000").status_code == 429
     clock.advance(minutes=31)
     assert _verify(client, call_id="call-later", caller="89995550000").status_code == 200
+
+
+async def test_concurrent_verifications_of_one_call(app, world):
+    import asyncio
+
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c:
+        results = await asyncio.gather(
+            *[
+                c.post(f"{V1}/accounts/{A}/verify", headers=IVR, json={"call_id": "c1", "caller": PHONE_A1})
+                for _ in range(6)
+            ]
+        )
+    assert [r.status_code for r in results] == [200] * 6
+    assert all(r.json()["verified"] for r in results)

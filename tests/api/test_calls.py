@@ -190,3 +190,19 @@ async def test_concurrent_takes_have_one_winner(app):
     winners = {r.json()["operator"] for r in results if r.status_code == 200}
     assert len(winners) == 1
     assert all(r.json()["detail"]["reason"] == "already_taken" for r in results if r.status_code != 200)
+
+
+async def test_concurrent_registrations_of_one_call_store_it_once(app):
+    import asyncio
+
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c:
+        results = await asyncio.gather(
+            *[
+                c.post(f"{V1}/calls", headers=IVR, json={"id": "same", "caller": "89001110011"})
+                for _ in range(6)
+            ]
+        )
+        assert {r.status_code for r in results} == {201}
+        assert len((await c.get(f"{V1}/calls", headers=OP)).json()) == 1
