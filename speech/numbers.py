@@ -58,7 +58,8 @@ def parse_account(text: str) -> str | None:
 
     Fewer than nine digits are padded with leading zeros (callers drop them when they say the
     number as a whole: "миллион сто десять тысяч одиннадцать" → 001110011). A tenth digit said
-    straight after nine is the suffix. None: no digits, more than nine digits before the suffix,
+    straight after nine is the suffix (one said as part of a number, "...ноль одиннадцать", is not).
+    None: no digits, more than nine digits before the suffix,
     or digits on both sides of a spoken suffix (the caller restarted). When the spoken suffix and
     a named town disagree, the number comes back without a suffix so the dialog asks for it."""
     words = tokenize(text)
@@ -68,7 +69,7 @@ def parse_account(text: str) -> str | None:
     number = digits_of(before or after)  # "суффикс семь, номер ..." puts the number after
     if not number:
         return None
-    if not spoken and len(number) == ACCOUNT_DIGITS + 1:
+    if not spoken and len(number) == ACCOUNT_DIGITS + 1 and (before or after)[-1].kind != "number":
         number, spoken = number[:-1], {int(number[-1])}
     if len(number) > ACCOUNT_DIGITS:
         return None
@@ -191,10 +192,10 @@ def parse_amount(text: str) -> Decimal | None:
 
 
 def _split_rubles_kopecks(groups: list[Group]) -> tuple[list[Group], list[Group]]:
-    """Without "рублей"/"копеек": a composed number followed by exactly two more digits is
+    """Without "рублей"/"копеек": a number past 9 followed by exactly two more digits is
     rubles and kopecks ("семьсот двадцать девять пятьдесят одна"); anything else is rubles
     ("семь два девять" → 729)."""
-    if len(groups) >= 2 and groups[0].composed and len(digits_of(groups[1:])) == 2:
+    if len(groups) >= 2 and len(groups[0].digits) > 1 and len(digits_of(groups[1:])) == 2:
         return groups[:1], groups[1:]
     return groups, []
 

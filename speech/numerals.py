@@ -118,14 +118,19 @@ def tokenize(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Group:
-    """One run of number words said together: "сто десять" → Group("110"), "два нуля" → "00".
+    """One run of number words said together: "сто десять" → Group("110", "number").
 
-    `single` is True when the group is one digit said on its own ("семь", "нуль", "7") — the
-    shape a territory suffix or a digit-by-digit dictation has."""
+    kind: "digit" — one digit word on its own ("семь", "нуль", "семерка"), the shape of a suffix
+    and of digit-by-digit dictation; "number" — composed from tens/hundreds/thousands words
+    ("сто десять", "миллион"); "counted" — "два нуля", "три семерки"; "typed" — digits as digits."""
 
     digits: str
-    single: bool = False
-    composed: bool = False  # built from tens/hundreds/thousands words ("сто десять")
+    kind: str = "digit"
+
+    @property
+    def single(self) -> bool:
+        """One digit, said or typed alone."""
+        return len(self.digits) == 1 and self.kind in ("digit", "typed")
 
 
 def _small(tokens: list[str], i: int) -> tuple[int | None, int]:
@@ -164,9 +169,8 @@ def _compose(tokens: list[str], i: int) -> tuple[Group | None, int]:
         break
     if i == start:
         return None, i
-    words = i - start
-    single = words == 1 and LEXICON[tokens[start]].kind == "unit"
-    return Group(str(total), single=single, composed=not single), i
+    single = i - start == 1 and LEXICON[tokens[start]].kind == "unit"
+    return Group(str(total), "digit" if single else "number"), i
 
 
 def scan(tokens: list[str]) -> list[Group | str]:
@@ -177,10 +181,10 @@ def scan(tokens: list[str]) -> list[Group | str]:
         tok = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if tok in _COUNTS and nxt in _COUNTED_NOUN:  # "два нуля", "три семерки"
-            items.append(Group(str(_COUNTED_NOUN[nxt]) * _COUNTS[tok]))
+            items.append(Group(str(_COUNTED_NOUN[nxt]) * _COUNTS[tok], "counted"))
             i += 2
         elif tok in _SINGLE_DIGIT:  # "нуль", "нуля", "семерка"
-            items.append(Group(str(_SINGLE_DIGIT[tok]), single=True))
+            items.append(Group(str(_SINGLE_DIGIT[tok])))
             i += 1
         elif tok in LEXICON:
             group, i = _compose(tokens, i)
@@ -188,9 +192,9 @@ def scan(tokens: list[str]) -> list[Group | str]:
             items.append(group)
         elif tok[0].isdigit():  # typed digits; "123.5" reads as "123 запятая 5"
             whole, _, frac = tok.replace(",", ".").partition(".")
-            items.append(Group(whole, single=len(whole) == 1, composed=len(whole) > 1))
+            items.append(Group(whole, "typed"))
             if frac:
-                items += ["запятая", Group(frac, single=len(frac) == 1)]
+                items += ["запятая", Group(frac, "typed")]
             i += 1
         else:
             items.append(tok)
