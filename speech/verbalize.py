@@ -68,6 +68,16 @@ def _ordinal_genitive(number: int) -> str:
     return num2words(number, lang="ru", to="ordinal", case="genitive")
 
 
+# the ordinal's case and gender from the noun after it: "в 2024 году", "до 25 числа"
+_ORDINAL_NOUNS = {"год": ("nominative", "m"), "года": ("genitive", "m"), "году": ("prepositional", "m"),
+                  "число": ("nominative", "n"), "числа": ("genitive", "n")}
+
+
+def _say_ordinal_before(number: str, noun: str) -> str:
+    case, gender = _ORDINAL_NOUNS[noun]
+    return f"{num2words(int(number), lang='ru', to='ordinal', case=case, gender=gender)} {noun}"
+
+
 def say_reading(value: Decimal) -> str:
     """123.5 → "сто двадцать три целых пять десятых"; trailing zeros dropped (123.50 is read
     as 123.5, 100.0 as "сто")."""
@@ -79,8 +89,10 @@ def say_reading(value: Decimal) -> str:
 
 # --- free text -------------------------------------------------------------------------------------
 
-_RUBLE_WORD = r"(?:руб(?:лей|ля|ль)?\.?|₽|р\.)"
+# the unit's abbreviation dot is left in place: it usually ends the sentence too
+_RUBLE_WORD = r"(?:руб(?:лей|ля|ль)?|₽|р\b)"
 _MONTH_WORD = "|".join(_MONTHS_GENITIVE)
+_INTEGER = r"\d{1,3}(?:[ \u00a0]\d{3})+|\d+"  # "1 200" as printed in bills, or plain digits
 _PERCENT_FORMS = ("процент", "процента", "процентов")
 
 
@@ -94,8 +106,15 @@ def _plural(n: int, forms: tuple[str, str, str]) -> str:
 
 
 def _amount(rubles: str, kopecks: str | None = None) -> Decimal:
-    value = Decimal(rubles.replace(" ", "").replace(",", "."))
+    value = Decimal(re.sub(r"\s", "", rubles).replace(",", "."))
     return value + Decimal(kopecks) * _CENT if kopecks else value
+
+
+def _say_numeric_date(day: int, month: int, year: int) -> str:
+    try:
+        return say_date(date(year, month, day), year=True)
+    except ValueError:  # "31.02.2024" is a typo; say what is written
+        return " ".join(say_number(n) for n in (day, month, year))
 
 
 def _say_time(hours: str, minutes: str) -> str:
@@ -119,13 +138,17 @@ def _say_percent(number: str) -> str:
 # order matters: the most specific shapes first
 _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\b\d{9}-\d\b"), lambda m: say_account(m[0])),
-    (re.compile(rf"(\d[\d ]*)\s*{_RUBLE_WORD}\s*(\d{{1,2}})\s*коп(?:еек|ейки|ейка|\.)?"),
+    (re.compile(rf"\b({_INTEGER})\s*{_RUBLE_WORD}\.?\s*(\d{{1,2}})\s*коп(?:еек|ейки|ейка)?"),
      lambda m: say_money(_amount(m[1], m[2]))),
-    (re.compile(rf"(-?\d+(?:[.,]\d{{1,2}})?)\s*{_RUBLE_WORD}"), lambda m: say_money(_amount(m[1]))),
+    (re.compile(rf"(-?(?:{_INTEGER})(?:[.,]\d{{1,2}})?)\s*{_RUBLE_WORD}"),
+     lambda m: say_money(_amount(m[1]))),
     (re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b"),
-     lambda m: say_date(date(int(m[3]), int(m[2]), int(m[1])), year=True)),
+     lambda m: _say_numeric_date(int(m[1]), int(m[2]), int(m[3]))),
     (re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_WORD})\b"),
      lambda m: f"{_ordinal_genitive(int(m[1]))} {m[2]}"),
+    (re.compile(r"\bс (\d{1,2}) по (?=\d{1,2} числ)"), lambda m: f"с {_ordinal_genitive(int(m[1]))} по "),
+    (re.compile(rf"\b(\d{{1,4}})\s+({'|'.join(_ORDINAL_NOUNS)})\b"),
+     lambda m: _say_ordinal_before(m[1], m[2])),
     (re.compile(r"\b(\d{1,2}):(\d{2})\b"), lambda m: _say_time(m[1], m[2])),
     (re.compile(r"(\d+(?:[.,]\d+)?)\s*%"), lambda m: _say_percent(m[1])),
     (re.compile(r"\b\d+(?:-\d+){2,}\b"), lambda m: ", ".join(_say_integer(g) for g in m[0].split("-"))),
