@@ -22,9 +22,11 @@ __all__ = [
 ]
 
 ACCOUNT_DIGITS = 9
+# no meter or payment has more; longer digit runs are two answers run together, or noise
+MAX_WHOLE_DIGITS = 12
 # words that announce the territory suffix: "тире семь", "через дефис семь", "суффикс семь"
 _SUFFIX_MARKERS = frozenset({"тире", "дефис", "черточка", "черточку", "черта", "суффикс", "суффиксом",
-                             "минус"})
+                             "минус", "слеш", "слэш", "дробь"})
 
 
 def _suffix_split(items: list[Group | str]) -> tuple[list[Group], set[int], list[Group]]:
@@ -109,8 +111,8 @@ _HALF = frozenset({"половиной", "половина"})
 def parse_reading(text: str) -> Decimal | None:
     """A meter reading: "сто двадцать три" → 123, "сто двадцать три и пять десятых" /
     "... запятая пять" / "... целых пять десятых" → 123.5, "один два три" → 123,
-    "сто двадцать три с половиной" → 123.5, a typed "123.5" or "123,5". None if no number or
-    two readings in one breath."""
+    "сто двадцать три с половиной" → 123.5, a typed "123.5" or "123,5". None if no number,
+    two readings in one breath, or more than 12 digits before the point (6 after)."""
     whole: list[Group] = []
     frac: list[Group] = []
     part, places, half = whole, None, False
@@ -135,7 +137,7 @@ def parse_reading(text: str) -> Decimal | None:
         elif item in _HALF:
             half = True
     whole_digits, frac_digits = digits_of(whole), digits_of(frac)
-    if not whole_digits and not frac_digits:
+    if not whole_digits and not frac_digits or len(whole_digits) > MAX_WHOLE_DIGITS or len(frac_digits) > 6:
         return None
     value = Decimal(whole_digits or 0)
     if frac_digits and places is None:
@@ -160,8 +162,8 @@ CENT = Decimal("0.01")
 def parse_amount(text: str) -> Decimal | None:
     """Money said by a caller, as Decimal with two places: "семьсот двадцать девять рублей
     пятьдесят одна копейка" / "семьсот двадцать девять пятьдесят одна" / "729 51" / "729,51"
-    → 729.51; "пятьдесят копеек" → 0.50. None if no number, kopecks past 99, or a number
-    after the kopecks."""
+    → 729.51; "пятьдесят копеек" → 0.50. None if no number, kopecks past 99, a number after
+    the kopecks, or more than 12 digits of rubles."""
     items = scan(tokenize(text))
     rubles: list[Group] | None = None
     kopecks: list[Group] | None = None
@@ -184,7 +186,7 @@ def parse_amount(text: str) -> Decimal | None:
     if rubles is not None and kopecks is None:
         kopecks = current
     rub_digits, kop_digits = digits_of(rubles or []), digits_of(kopecks or [])
-    if not rub_digits and not kop_digits or len(kop_digits) > 2:
+    if not rub_digits and not kop_digits or len(kop_digits) > 2 or len(rub_digits) > MAX_WHOLE_DIGITS:
         return None
     if decimal_point:  # "семьсот двадцать девять запятая пять" is 729.50
         kop_digits = kop_digits.ljust(2, "0")

@@ -35,8 +35,13 @@ def suffix_of_word(word: str) -> int | None:
     return None
 
 
+# names said in two words: "Красный Брод" (the settlement Краснобродский), "из Красного Брода"
+_TWO_WORD_NAMES: dict[tuple[str, str], int] = {("красн", "брод"): 3}
+
+
 def suffixes_named(words: list[str]) -> set[int]:
     """Every suffix the words name by town; more than one means the caller was unclear."""
-    found = {suffix_of_word(w) for w in words}
-    found.discard(None)
-    return found  # type: ignore[return-value]
+    found = {s for s in map(suffix_of_word, words) if s is not None}
+    for first, second in zip(words, words[1:], strict=False):
+        found |= {s for (a, b), s in _TWO_WORD_NAMES.items() if first.startswith(a) and second.startswith(b)}
+    return found

@@ -124,8 +124,9 @@ def _say_time(hours: str, minutes: str) -> str:
 
 
 def _say_integer(digits: str) -> str:
-    # a leading zero means a code, not a quantity: read it digit by digit
-    return say_digits(digits) if len(digits) > 1 and digits[0] == "0" else say_number(int(digits))
+    # a leading zero means a code, not a quantity, and nobody says quadrillions: digit by digit
+    code = len(digits) > 1 and digits[0] == "0" or len(digits) > 15
+    return say_digits(digits) if code else say_number(int(digits))
 
 
 def _say_percent(number: str) -> str:
@@ -168,10 +169,10 @@ def spell_numbers(text: str) -> str:
 
 
 def _safe(say: Callable[[re.Match[str]], str]) -> Callable[[re.Match[str]], str]:
-    """A rule that cannot render its match (a date like 31.02.2024) leaves it for later rules."""
+    """A match a rule cannot render (an amount past num2words' range) is read digit by digit."""
     def render(match: re.Match[str]) -> str:
         try:
             return say(match)
-        except (ValueError, ArithmeticError):
-            return match[0]
+        except (ValueError, ArithmeticError, LookupError):
+            return re.sub(r"\d+", lambda m: say_digits(m[0]), match[0])
     return render

@@ -11,6 +11,7 @@ import random
 import pytest
 from num2words import num2words
 
+from speech import numbers
 from speech.numbers import parse_account, parse_digits, parse_territory, say_account
 
 A = "001110011"  # the regulation's example account
@@ -169,7 +170,7 @@ TOWN_FORMS = {
         "прокопьевского района"],
     2: ["киселевск", "киселёвск", "киселевска", "в киселёвске", "киселевский район", "киселёвского района"],
     3: ["краснобродский", "краснобродского", "в краснобродском", "краснобродский район",
-        "поселок краснобродский"],
+        "поселок краснобродский", "красный брод", "из красного брода", "в красном броде"],
     4: ["мыски", "из мысков", "в мысках", "мыскам", "мысковский район", "мысковского района"],
     5: ["междуреченск", "из междуреченска", "в междуреченске", "междуреченский район"],
     6: ["осинники", "из осинников", "в осинниках", "осинниковский район"],
@@ -188,7 +189,7 @@ def test_town_names_any_case(town, suffix):
 
 
 DIGIT_WORDS = ["ноль", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять"]
-MARKERS = ["тире", "дефис", "через тире", "через дефис", "суффикс", "-"]
+MARKERS = ["тире", "дефис", "через тире", "через дефис", "суффикс", "-", "черточка", "слеш", "минус"]
 
 
 @pytest.mark.parametrize("marker", MARKERS)
@@ -207,7 +208,8 @@ TERRITORY_ROWS = [
     ("ноль ноль один один один ноль ноль один один калтан", 7),
     # unclear: nothing, several digits, disagreement
     ("", None), ("не знаю", None), ("семь восемь", None), ("ноль ноль один", None), ("двадцать", None),
-    ("семь прокопьевск", None), ("калтан или таштагол", None), ("тире семь тире восемь", None),
+    ("семь прокопьевск", None), ("калтан или таштагол", None),
+    ("красный", None), ("брод", None), ("красная площадь", None), ("тире семь тире восемь", None),
     ("позовите оператора", None),
 ]
 
@@ -267,3 +269,23 @@ def test_round_trip_other_styles(number, suffix):
     digits = " ".join(DIGIT_WORDS[int(d)] for d in number)
     assert parse_account(f"{digits} {word}") == expected  # tenth digit
     assert parse_digits(digits) == number
+
+
+_WORDS = ["ноль", "нуль", "один", "два", "две", "три", "семь", "десять", "одиннадцать", "двадцать", "сто",
+          "двести", "тысяча", "тысячи", "миллион", "миллиард", "тире", "дефис", "суффикс", "два нуля", "нуля",
+          "калтан", "из", "мой", "лицевой", "счет", "[unk]", "э", "и", "запятая", "целых", "десятых",
+          "рублей", "копеек", "да", "нет", "не", "так", "-", "123", "4.5", "7,", ",", ".", "ё", "%", "№",
+          "semь", "1e5"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_garbled_input_never_raises(seed):
+    rng = random.Random(seed)
+    for _ in range(25):
+        text = " ".join(rng.choice(_WORDS) for _ in range(rng.randrange(0, 25)))
+        account = numbers.parse_account(text)
+        assert account is None or (len(account) in (9, 11) and account.replace("-", "").isdigit())
+        assert numbers.parse_territory(text) in (None, *range(10))
+        for parse in (numbers.parse_digits, numbers.parse_reading, numbers.parse_amount,
+                      numbers.parse_yes_no):
+            parse(text)
