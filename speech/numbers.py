@@ -10,6 +10,7 @@ The speaking side (`say_*`, `spell_numbers`) lives in `speech.verbalize` and is 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from speech.numerals import Group, digits_of, scan, tokenize
@@ -218,7 +219,7 @@ def parse_yes_no(text: str) -> bool | None:
     """True for agreement ("да", "верно", "правильно", "ага", "конечно"), False for refusal
     ("нет", "неверно", "не так", "неправильно", "конечно нет"), None when neither or both
     ("да нет", "нет, всё верно", "не знаю")."""
-    words = tokenize(text)
+    words = tokenize(re.sub(r"\bне-а\b", "неа", str(text or "").lower()))
     yes = no = weak = False
     i = 0
     while i < len(words):
@@ -226,7 +227,7 @@ def parse_yes_no(text: str) -> bool | None:
         if word == "не" and i + 1 < len(words) and words[i + 1] in _NEGATABLE:
             no, i = True, i + 2
             continue
-        yes |= word in _YES
+        yes |= word in _YES or word == "так" and _agreeing_tak(words, i)
         weak |= word in _WEAK_YES
         no |= word in _NO
         i += 1
@@ -235,3 +236,8 @@ def parse_yes_no(text: str) -> bool | None:
     if no:
         return False
     return True if yes or weak else None
+
+
+def _agreeing_tak(words: list[str], i: int) -> bool:
+    """"так" agrees only in set phrases ("всё так", "так и есть"); alone it is a filler."""
+    return words[i - 1:i] == ["все"] or words[i + 1:i + 3] == ["и", "есть"]
