@@ -71,12 +71,12 @@ FILLERS = frozenset({"э", "ээ", "эээ", "а", "аа", "м", "мм", "ммм
 
 @dataclass(frozen=True)
 class _Word:
-    kind: str  # zero | unit | teen | ten | hundred | mult
+    kind: str  # unit | teen | ten | hundred | mult
     value: int
 
 
 def _build_lexicon() -> dict[str, _Word]:
-    lex: dict[str, _Word] = {w: _Word("zero", 0) for w in _ZERO_WORDS}
+    lex: dict[str, _Word] = {}
     for value, forms in _UNITS.items():
         lex.update({w: _Word("unit", value) for w in forms})
     for value, word in _TEENS.items():
@@ -186,10 +186,10 @@ def scan(tokens: list[str]) -> list[Group | str]:
         elif tok in _SINGLE_DIGIT:  # "нуль", "нуля", "семерка"
             items.append(Group(str(_SINGLE_DIGIT[tok])))
             i += 1
-        elif tok in LEXICON:
+        elif tok in LEXICON:  # every lexicon word other than zero starts a cardinal
             group, i = _compose(tokens, i)
-            assert group is not None  # a lexicon word always starts a cardinal
-            items.append(group)
+            items.append(group or tok)
+            i += group is None
         elif tok[0].isdigit():  # typed digits; "123.5" reads as "123 запятая 5"
             whole, _, frac = tok.replace(",", ".").partition(".")
             items.append(Group(whole, "typed"))
