@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import DBAPIError
 
-from api import logmask
+from api import console, logmask
 from api.db import ensure_sqlite_dir, make_engine, session_factory, upgrade_engine
 from api.errors import install_error_handlers
 from api.routes import accounts, calls, reference
@@ -75,6 +75,7 @@ def create_app(
     v1.include_router(accounts.router)
     v1.include_router(calls.router)
     app.include_router(v1)
+    console.install(app)  # operator console pages under /console
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

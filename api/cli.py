@@ -5,6 +5,7 @@ hotline db upgrade                   create or migrate the database at HOTLINE_D
 hotline demo-data                    create/migrate the database and fill it with the demo
 hotline import-registry FILE.csv     import the billing registry (one transaction)
 hotline export-readings --since D    write the readings the hotline collected as CSV
+hotline operators add NAME           a console login (see api/console/cli.py)
 """
 
 from __future__ import annotations
@@ -171,3 +172,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="file encoding (default utf-8; utf-8-sig or cp1251 for Excel)",
     )
     p.set_defaults(func=cmd_export_readings)
+
+    from api.console.cli import register as register_console  # `hotline operators ...`
+
+    register_console(sub)

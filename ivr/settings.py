@@ -92,6 +92,10 @@ class Settings:
     # Account API: unknown account numbers one call or one caller number may ask for before
     # further account look-ups are refused (429 too_many_unknown_accounts).
     unknown_accounts_limit: int = 5
+    # Operator console: a login lasts this long (a shift), then the operator logs in again;
+    # open pages refresh the escalation queue and live calls every `console_poll_seconds`.
+    console_session_minutes: int = 720
+    console_poll_seconds: float = 2.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -129,4 +133,6 @@ class Settings:
             no_input_timeout=_float("HOTLINE_NO_INPUT_TIMEOUT", 6.0),
             log_level=_env("HOTLINE_LOG_LEVEL", "INFO"),
             unknown_accounts_limit=_int("HOTLINE_UNKNOWN_ACCOUNTS_LIMIT", 5),
+            console_session_minutes=_int("HOTLINE_CONSOLE_SESSION_MINUTES", 720),
+            console_poll_seconds=_float("HOTLINE_CONSOLE_POLL_SECONDS", 2.0),
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import api.console.models  # noqa: F401  (operator console tables: same metadata, same history)
 from api.models import Base
 
 config = context.config

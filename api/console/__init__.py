@@ -1,0 +1,32 @@
+"""Operator console: login, escalation queue, live calls and today's figures, account card.
+
+Server-rendered pages (Jinja2) under `/console`, refreshed by htmx (vendored in
+`static/`, no front-end build). `install(app)` adds them to the API app.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+import api.console.models  # noqa: F401  (operators and sessions live on the API's metadata)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the console pages, their static files and their login handling on `app`."""
+    from api.console import escalations, login, web
+
+    router = APIRouter(prefix=web.PREFIX)
+    router.include_router(login.router)
+    router.include_router(escalations.router)
+
+    @router.get("", include_in_schema=False)
+    @router.get("/", include_in_schema=False)
+    def console_home() -> RedirectResponse:
+        return RedirectResponse(f"{web.PREFIX}/escalations", status_code=303)
+
+    app.include_router(router)
+    app.mount(f"{web.PREFIX}/static", StaticFiles(directory=web.HERE / "static"), name="console-static")
+    app.add_exception_handler(web.LoginRequired, web.login_required_response)
+    app.add_exception_handler(web.CsrfFailed, web.csrf_failed_response)

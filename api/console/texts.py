@@ -1,0 +1,131 @@
+"""Russian wording of the console: labels for the API's machine values and refusals.
+
+Why here: the API answers with machine reasons (`below_previous`, `already_taken`)
+in English for programs; operators read Russian. Unknown values are shown as
+they are rather than hidden, so a new reason is never lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.accounts import plain
+
+# Escalation reasons the dialogs send (dialogs/prompts.py ESCALATION_REASONS has the same keys).
+REASONS = {
+    "caller_request": "Попросил оператора",
+    "caller_stuck": "Не понимает робота",
+    "no_input": "Не отвечает",
+    "no_match": "Робот не понял ответы",
+    "unknown_account": "Счёт не найден",
+    "verify_failed": "Не прошёл проверку",
+    "verify_locked": "Проверка заблокирована",
+    "dont_know_payment": "Не знает сумму платежа",
+    "backend_error": "Сервис счетов не ответил",
+    "reading_implausible": "Большой расход",
+}
+
+# Dialog steps the IVR reports with PATCH /calls/{id} {"step": ...}.
+STEPS = {
+    "greeting": "Приветствие",
+    "identify": "Называет счёт",
+    "verify": "Проверка владельца",
+    "menu": "Меню",
+    "balance": "Баланс",
+    "readings": "Показания",
+    "promotion": "Акция",
+    "offices": "Офисы и часы",
+    "operator": "Перевод на оператора",
+    "goodbye": "Прощание",
+}
+
+OUTCOMES = {
+    "completed": "Решено роботом",
+    "hangup": "Абонент положил трубку",
+    "operator": "Передан оператору",
+    "operator_closed": "Операторы не работают",
+    "operator_failed": "Перевод не удался",
+    "time_limit": "Превышено время",
+    "service_error": "Сбой сервиса",
+}
+
+SOURCES = {"ivr": "Горячая линия", "operator": "Оператор", "import": "Импорт"}
+
+STATUSES = {"open": "Ожидает", "taken": "В работе", "closed": "Закрыто"}
+
+# Suggestions for closing an escalation (the operator may type any other).
+CLOSE_OUTCOMES = (
+    "Вопрос решён",
+    "Показания приняты оператором",
+    "Дана консультация",
+    "Передано специалисту",
+    "Перезвонить абоненту",
+    "Абонент положил трубку",
+)
+
+
+def label(table: dict[str, str], value: str | None) -> str:
+    if not value:
+        return "—"
+    return table.get(value, value)
+
+
+def _ru_date(iso: str | None) -> str:
+    if not iso:
+        return "?"
+    year, month, day = iso[:10].split("-")
+    return f"{day}.{month}.{year}"
+
+
+def reading_refusal(reason: str, message: str, data: dict[str, Any]) -> str:
+    """The hotline's refusal of a reading (api/readings.py), told to the operator in Russian."""
+    previous = data.get("previous")
+    if reason == "invalid_value":
+        return (
+            "Показание должно быть неотрицательным числом, "
+            "не больше трёх знаков после запятой (например 124,5)."
+        )
+    if reason == "verification_overdue":
+        return (
+            f"Срок поверки счётчика истёк {_ru_date(data.get('verification_due'))}: "
+            "показания не принимаются. "
+            "Абоненту нужно поверить или заменить счётчик."
+        )
+    if reason == "outside_window":
+        window = data.get("window") or {}
+        return (
+            "Показания принимаются только в дни приёма. "
+            f"Ближайший приём: с {_ru_date(window.get('start'))} по {_ru_date(window.get('end'))}."
+        )
+    if reason == "below_previous":
+        return f"Показание меньше предыдущего ({_number(previous)}). Проверьте цифры."
+    if reason == "implausible_use":
+        return (
+            f"Слишком большой расход: после предыдущего показания {_number(previous)} "
+            f"ожидается не больше {_number(data.get('max_expected'))} "
+            f"(за {data.get('months', 1)} мес.). Проверьте цифры."
+        )
+    if reason == "duplicate":
+        return "Это показание уже передано в этом звонке."
+    if reason == "meter_not_found":
+        return "У этого лицевого счёта нет такого счётчика."
+    return f"Показание не принято: {message}"
+
+
+def _number(text: str | None) -> str:
+    return "?" if text is None else text.replace(".", ",")
+
+
+def escalation_refusal(reason: str, data: dict[str, Any]) -> str:
+    who = data.get("operator") or "другой оператор"
+    if reason == "already_taken":
+        return f"Этот звонок уже взял оператор {who}."
+    if reason == "already_closed":
+        return f"Этот звонок уже закрыт (оператор {who})."
+    return "Действие не выполнено."
+
+
+def plain_ru(value: Any) -> str:
+    """A reading or quantity as an operator writes it: 124,5."""
+    text = plain(value) if value is not None else None
+    return _number(text)
