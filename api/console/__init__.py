@@ -15,11 +15,13 @@ import api.console.models  # noqa: F401  (operators and sessions live on the API
 
 def install(app: FastAPI) -> None:
     """Mount the console pages, their static files and their login handling on `app`."""
-    from api.console import escalations, login, web
+    from api.console import cards, escalations, live, login, web
 
     router = APIRouter(prefix=web.PREFIX)
     router.include_router(login.router)
     router.include_router(escalations.router)
+    router.include_router(live.router)
+    router.include_router(cards.router)
 
     @router.get("", include_in_schema=False)
     @router.get("/", include_in_schema=False)

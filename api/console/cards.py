@@ -1,0 +1,144 @@
+"""The account card: search, balance by month, payments, meters, reading history, a reading entered
+on the resident's behalf.
+
+Everything the card shows or stores comes from the API's own functions
+(`balance`, `account_meters`, `account_readings`, `submit_reading`), so a
+reading entered here passes exactly the hotline's checks and is stored with
+source `operator` and the operator's name.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.accounts import parse_account
+from api.balance import balance, periods_on_record
+from api.console import search, texts
+from api.console.web import CheckedUser, ConsoleUser, OperatorUser, render
+from api.deps import SessionDep, find_account, local_today, settings_of
+from api.errors import ApiError
+from api.models import Account, Payment
+from api.readings import Window
+from api.routes.accounts import ReadingBody, account_meters, account_readings, submit_reading
+
+router = APIRouter(prefix="/accounts")
+MeterId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MONTHS_SHOWN = 12
+PAYMENTS_SHOWN = 24
+MONTHS = "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь".split()
+
+
+def month_name(period: str) -> str:
+    """ "2025-10" → "октябрь 2025"."""
+    year, month = period.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+def iso_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@router.get("", include_in_schema=False)
+def search_page(request: Request, session: SessionDep, user: OperatorUser, q: str = ""):
+    query = q.strip()
+    results = search.find(session, query) if query else []
+    if len(results) == 1:
+        return RedirectResponse(_card_url(results[0].account.text), status_code=303)
+    return render(request, "accounts.html", user, section="accounts", q=query, results=results)
+
+
+def _card_url(account: str) -> str:
+    return f"/console/accounts/{quote(account)}"
+
+
+def _account(session: Session, text: str) -> Account | None:
+    return find_account(session, text) if parse_account(text) else None
+
+
+def _meters_context(
+    request: Request, session: Session, user: ConsoleUser, acc: Account, **extra: Any
+) -> dict[str, Any]:
+    settings = settings_of(request)
+    window = Window(settings.readings_window_start, settings.readings_window_end)
+    today = local_today(request)
+    start, end = window.around(today)
+    return {
+        "acc": acc,
+        "meters": account_meters(acc, session)["meters"],
+        "history": account_readings(request, acc.text, session, user.principal)["readings"],
+        "window": {"open": window.contains(today), "start": start, "end": end},
+        "today": today,
+        "iso_time": iso_time,
+        "date_of": date.fromisoformat,
+        **extra,
+    }
+
+
+@router.get("/{account}", include_in_schema=False)
+def card(
+    request: Request, account: Annotated[str, Path(max_length=60)], session: SessionDep, user: OperatorUser
+):
+    acc = _account(session, account)
+    if acc is None:
+        return RedirectResponse(f"/console/accounts?q={quote(account)}", status_code=303)
+    today = local_today(request)
+    periods = periods_on_record(session, acc.id)[-MONTHS_SHOWN:]
+    months = [balance(session, acc, period, today) for period in reversed(periods)]
+    payments = list(
+        session.scalars(
+            select(Payment)
+            .where(Payment.account_id == acc.id)
+            .order_by(Payment.paid_on.desc(), Payment.id.desc())
+            .limit(PAYMENTS_SHOWN)
+        )
+    )
+    return render(
+        request,
+        "account.html",
+        user,
+        section="accounts",
+        months=months,
+        month_name=month_name,
+        payments=payments,
+        **_meters_context(request, session, user, acc),
+    )
+
+
+@router.post("/{account}/meters/{meter_id}/readings", include_in_schema=False)
+def enter_reading(
+    request: Request,
+    account: Annotated[str, Path(max_length=60)],
+    meter_id: MeterId,
+    session: SessionDep,
+    user: CheckedUser,
+    value: Annotated[str, Form()] = "",
+):
+    acc = _account(session, account)
+    if acc is None:
+        return render(request, "_panel_missing.html", user, status_code=404)
+    value = value.strip()
+    try:
+        if len(value) > 30:
+            raise ApiError(422, "invalid_value", "value too long")
+        stored = submit_reading(
+            request, acc, meter_id, ReadingBody(value=value, source="operator"), session, user.principal, None
+        )
+    except ApiError as exc:
+        session.rollback()
+        message = texts.reading_refusal(exc.reason, exc.message, exc.data)
+        context = _meters_context(
+            request, session, user, acc, error=message, error_meter=meter_id, typed=value
+        )
+        return render(request, "_meters.html", user, status_code=exc.status, **context)
+    message = f"Показание {texts.plain_ru(stored['value'])} принято"
+    if stored["consumption"] is not None:
+        message += f", расход {texts.plain_ru(stored['consumption'])}"
+    context = _meters_context(request, session, user, acc, success=message + ".", success_meter=meter_id)
+    return render(request, "_meters.html", user, status_code=201, **context)
