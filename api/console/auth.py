@@ -171,7 +171,8 @@ def current_session(session: Session, token: str | None, at: datetime) -> Active
     if row is None:
         return None
     if row.expires_at <= at or not row.operator.active:
-        session.delete(row)
+        # A statement, not session.delete(row): two polls may find the same expired row at once.
+        session.execute(delete(OperatorSession).where(OperatorSession.token_hash == row.token_hash))
         session.commit()
         raise SessionExpired
     return ActiveSession(row.operator.name, row.csrf_token, row.expires_at)

@@ -32,6 +32,7 @@ router = APIRouter(prefix="/accounts")
 MeterId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MONTHS_SHOWN = 12
 PAYMENTS_SHOWN = 24
+HISTORY_SHOWN = 24  # newest readings in the card (six months of four meters)
 MONTHS = "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь".split()
 
 
@@ -75,6 +76,7 @@ def _meters_context(
         "history": account_readings(request, acc.text, session, user.principal)["readings"],
         "window": {"open": window.contains(today), "start": start, "end": end},
         "today": today,
+        "history_shown": HISTORY_SHOWN,
         "iso_time": iso_time,
         "date_of": date.fromisoformat,
         **extra,

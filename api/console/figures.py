@@ -92,6 +92,18 @@ def live_calls(session: Session, at: datetime, max_call_seconds: int) -> list[Ca
     )
 
 
+def handed_over(session: Session, call_ids: list[str]) -> dict[str, Escalation]:
+    """The latest escalation of each of these calls that is not closed yet: who has it, if anyone."""
+    if not call_ids:
+        return {}
+    rows = session.scalars(
+        select(Escalation)
+        .where(Escalation.call_id.in_(call_ids), Escalation.status != "closed")
+        .order_by(Escalation.created_at, Escalation.id)
+    )
+    return {esc.call_id: esc for esc in rows}
+
+
 # ---------------------------------------------------------------- chart geometry
 
 

@@ -24,9 +24,11 @@ def _context(request: Request, session) -> dict:
     day = figures.today(session, at, ZoneInfo(settings.timezone))
     reasons = [(texts.label(texts.REASONS, reason), count) for reason, count in day.reasons]
     hours = [f"{h:02d}" if h % 3 == 0 else "" for h in range(24)]
+    calls = figures.live_calls(session, at, settings.max_call_seconds)
     return {
         "day": day,
-        "calls": figures.live_calls(session, at, settings.max_call_seconds),
+        "calls": calls,
+        "handed_over": figures.handed_over(session, [c.id for c in calls]),
         "reasons_chart": figures.horizontal_bars(reasons),
         "hours_chart": figures.columns(day.per_hour, hours),
         "seconds_since": lambda started: max(0, int((at - started).total_seconds())),

@@ -55,12 +55,18 @@ class ConsoleUser:
 
 
 def console_user(request: Request, session: SessionDep) -> ConsoleUser:
+    """The operator of this request's session; LoginRequired otherwise.
+
+    A cookie whose session is gone counts as expired too: two polls may race to
+    find the same expired session, and both must tell the operator the same thing.
+    """
+    token = request.cookies.get(COOKIE)
     try:
-        active = auth.current_session(session, request.cookies.get(COOKIE), now(request))
+        active = auth.current_session(session, token, now(request))
     except auth.SessionExpired:
         raise LoginRequired(expired=True) from None
     if active is None:
-        raise LoginRequired()
+        raise LoginRequired(expired=bool(token))
     return ConsoleUser(active.operator, active.csrf_token)
 
 

@@ -157,18 +157,35 @@ def boris(app) -> Operator:
     return log_in(app, "boris")
 
 
-def escalate(client: TestClient, call_id: str, *, caller="+7 900 111-00-11", account=ACCOUNT, reason="caller_request",
-             verified=True, lines=(("robot", "Здравствуйте! Назовите лицевой счёт."), ("caller", "оператора"))) -> int:
+def escalate(
+    client: TestClient,
+    call_id: str,
+    *,
+    caller="+7 900 111-00-11",
+    account=ACCOUNT,
+    reason="caller_request",
+    verified=True,
+    lines=(("robot", "Здравствуйте! Назовите лицевой счёт."), ("caller", "оператора")),
+) -> int:
     """A call handed over through the API with the IVR token, as the dialogs do; returns the escalation id."""
-    assert client.post("/api/v1/calls", headers=IVR, json={"id": call_id, "caller": caller}).status_code == 201
+    assert (
+        client.post("/api/v1/calls", headers=IVR, json={"id": call_id, "caller": caller}).status_code == 201
+    )
     for speaker, text in lines:
-        r = client.post(f"/api/v1/calls/{call_id}/transcript", headers=IVR, json={"speaker": speaker, "text": text})
+        r = client.post(
+            f"/api/v1/calls/{call_id}/transcript", headers=IVR, json={"speaker": speaker, "text": text}
+        )
         assert r.status_code == 201
     r = client.post(
         "/api/v1/escalations",
         headers=IVR,
-        json={"call_id": call_id, "reason": reason, "account": account, "verified": verified,
-              "summary": "Причина: абонент попросил оператора."},
+        json={
+            "call_id": call_id,
+            "reason": reason,
+            "account": account,
+            "verified": verified,
+            "summary": "Причина: абонент попросил оператора.",
+        },
     )
     assert r.status_code == 201, r.text
     return r.json()["id"]

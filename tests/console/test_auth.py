@@ -39,7 +39,9 @@ def test_actions_without_a_session_are_401(app):
     esc = escalate(client, "call-1")
     r = client.post(f"/console/escalations/{esc}/take", headers={"X-CSRF-Token": "x"})
     assert r.status_code == 401
-    r = client.post("/console/accounts/001110011-7/meters/1/readings", data={"value": "650", "csrf_token": "x"})
+    r = client.post(
+        "/console/accounts/001110011-7/meters/1/readings", data={"value": "650", "csrf_token": "x"}
+    )
     assert r.status_code == 401
 
 
@@ -50,7 +52,12 @@ def test_log_in_lands_on_the_page_asked_for(app):
     assert 'value="/console/calls"' in form.text
     r = client.post(
         "/console/login",
-        data={"name": "anna", "password": PASSWORD, "csrf_token": hidden_token(form.text), "next": "/console/calls"},
+        data={
+            "name": "anna",
+            "password": PASSWORD,
+            "csrf_token": hidden_token(form.text),
+            "next": "/console/calls",
+        },
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == "/console/calls"
@@ -58,7 +65,9 @@ def test_log_in_lands_on_the_page_asked_for(app):
     assert page.status_code == 200 and "Звонки на линии" in page.text and "anna" in page.text
 
 
-@pytest.mark.parametrize("next_path", ["https://evil.example/", "//evil.example/x", "/api/v1/calls", "/console/\\evil"])
+@pytest.mark.parametrize(
+    "next_path", ["https://evil.example/", "//evil.example/x", "/api/v1/calls", "/console/\\evil"]
+)
 def test_log_in_never_redirects_off_the_console(app, next_path):
     client = new_client(app)
     form = client.get("/console/login")
@@ -175,7 +184,9 @@ def test_posts_need_this_sessions_csrf_token_from_this_origin(app, anna, boris, 
     assert r.status_code == 403 and "обновите страницу" in r.text
     origin = {k: v for k, v in headers.items() if k == "Origin"}
     r = anna.client.post(
-        f"/console/escalations/{esc}/take", data={"csrf_token": headers.get("X-CSRF-Token", "")}, headers=origin
+        f"/console/escalations/{esc}/take",
+        data={"csrf_token": headers.get("X-CSRF-Token", "")},
+        headers=origin,
     )
     assert r.status_code == 403
     assert anna.client.get(f"/api/v1/escalations/{esc}", headers=OP).json()["status"] == "open"
@@ -183,7 +194,10 @@ def test_posts_need_this_sessions_csrf_token_from_this_origin(app, anna, boris, 
 
 def test_csrf_token_in_the_form_or_the_header_from_the_same_origin_is_accepted(app, anna):
     first, second = escalate(anna.client, "call-1"), escalate(anna.client, "call-2")
-    assert anna.client.post(f"/console/escalations/{first}/take", data={"csrf_token": anna.csrf}).status_code == 200
+    assert (
+        anna.client.post(f"/console/escalations/{first}/take", data={"csrf_token": anna.csrf}).status_code
+        == 200
+    )
     r = anna.client.post(
         f"/console/escalations/{second}/take",
         headers={"X-CSRF-Token": anna.csrf, "Origin": "http://testserver"},

@@ -10,8 +10,17 @@ from tests.console.conftest import OP, escalate, log_in
 
 def test_queue_shows_caller_account_verification_reason(app, anna):
     escalate(anna.client, "call-1", caller="8 (900) 111-00-11", reason="no_match", verified=True)
-    escalate(anna.client, "call-2", caller="79005550055", account=None, reason="caller_request", verified=False)
-    escalate(anna.client, "call-3", caller="79007770077", account="002220022-0", reason="verify_failed", verified=False)
+    escalate(
+        anna.client, "call-2", caller="79005550055", account=None, reason="caller_request", verified=False
+    )
+    escalate(
+        anna.client,
+        "call-3",
+        caller="79007770077",
+        account="002220022-0",
+        reason="verify_failed",
+        verified=False,
+    )
     html = anna.client.get("/console/escalations/queue", headers={"HX-Request": "true"}).text
     assert "+7 900 111-00-11" in html and "001110011-7" in html and "✔ подтверждён" in html
     assert "Робот не понял ответы" in html and "Попросил оператора" in html
@@ -51,7 +60,10 @@ def test_take_then_the_other_operator_sees_it_taken_and_cannot_take_it(app, anna
 
 def test_console_and_bearer_tokens_share_the_one_atomic_take(app, anna):
     esc = escalate(anna.client, "call-1")
-    assert anna.client.patch(f"/api/v1/escalations/{esc}", headers=OP, json={"status": "taken"}).status_code == 200
+    assert (
+        anna.client.patch(f"/api/v1/escalations/{esc}", headers=OP, json={"status": "taken"}).status_code
+        == 200
+    )
     r = anna.post(f"/console/escalations/{esc}/take")
     assert r.status_code == 409 and "уже взял оператор token-op" in r.text
 
@@ -69,7 +81,9 @@ def test_take_race_has_exactly_one_winner_per_escalation(app):
         with ThreadPoolExecutor(len(operators)) as pool:
             codes = sorted(pool.map(take, operators))
         assert codes == [200, 409], (esc, codes)
-    taken_by = [operators[0].client.get(f"/api/v1/escalations/{e}", headers=OP).json()["operator"] for e in ids]
+    taken_by = [
+        operators[0].client.get(f"/api/v1/escalations/{e}", headers=OP).json()["operator"] for e in ids
+    ]
     assert set(taken_by) <= {"anna", "boris"} and None not in taken_by
 
 

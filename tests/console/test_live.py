@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+
 from api.console.figures import columns, horizontal_bars
 from tests.console.conftest import IVR, escalate, log_in
 
 
 def _call(client, call_id, *, step=None, outcome=None, account=None, caller="79001110011"):
-    assert client.post("/api/v1/calls", headers=IVR, json={"id": call_id, "caller": caller}).status_code == 201
+    assert (
+        client.post("/api/v1/calls", headers=IVR, json={"id": call_id, "caller": caller}).status_code == 201
+    )
     body = {k: v for k, v in {"step": step, "account": account, "outcome": outcome}.items() if v}
     if outcome:
         body["ended"] = True
@@ -56,7 +59,9 @@ def test_live_calls_show_the_dialog_step_in_russian_and_hide_lost_ones(app, cloc
     _call(c, "lost", step="menu", caller="79009990099")  # never ended: the IVR lost it
     clock.advance(minutes=30)
     _call(c, "live-1", step="readings", account="001110011-7", caller="79001110011")
-    c.post("/api/v1/calls/live-1/transcript", headers=IVR, json={"speaker": "caller", "text": "сто двадцать три"})
+    c.post(
+        "/api/v1/calls/live-1/transcript", headers=IVR, json={"speaker": "caller", "text": "сто двадцать три"}
+    )
     _call(c, "ended", outcome="completed", caller="79008880088")
     html = c.get("/console/calls", follow_redirects=False).text
     table = html[html.index('id="live-calls"') :]
