@@ -133,14 +133,19 @@ class Operator:
         return self.client.post(path, data=data, headers=headers, **kwargs)
 
 
-def log_in(app, name: str = "anna", password: str = PASSWORD) -> Operator:
-    client = new_client(app)
+def submit_login(client: TestClient, name: str, password: str, next_path: str = ""):
+    """Open the login form (it sets its token cookie) and post it; the response, redirects not followed."""
     form = client.get("/console/login")
-    r = client.post(
+    return client.post(
         "/console/login",
-        data={"name": name, "password": password, "csrf_token": hidden_token(form.text), "next": ""},
+        data={"name": name, "password": password, "csrf_token": hidden_token(form.text), "next": next_path},
         follow_redirects=False,
     )
+
+
+def log_in(app, name: str = "anna", password: str = PASSWORD) -> Operator:
+    client = new_client(app)
+    r = submit_login(client, name, password)
     assert r.status_code == 303, r.text
     page = client.get("/console/escalations")
     assert page.status_code == 200

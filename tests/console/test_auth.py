@@ -14,6 +14,7 @@ from tests.console.conftest import (
     hidden_token,
     log_in,
     new_client,
+    submit_login,
 )
 
 PAGES = ("/console/escalations", "/console/calls", "/console/accounts", f"/console/accounts/{'001110011-7'}")
@@ -69,13 +70,7 @@ def test_log_in_lands_on_the_page_asked_for(app):
     "next_path", ["https://evil.example/", "//evil.example/x", "/api/v1/calls", "/console/\\evil"]
 )
 def test_log_in_never_redirects_off_the_console(app, next_path):
-    client = new_client(app)
-    form = client.get("/console/login")
-    r = client.post(
-        "/console/login",
-        data={"name": "anna", "password": PASSWORD, "csrf_token": hidden_token(form.text), "next": next_path},
-        follow_redirects=False,
-    )
+    r = submit_login(new_client(app), "anna", PASSWORD, next_path)
     assert r.status_code == 303 and r.headers["location"] == "/console/escalations"
 
 
@@ -85,12 +80,7 @@ def test_log_in_never_redirects_off_the_console(app, next_path):
 )
 def test_wrong_name_or_password_is_refused_in_russian(app, name, password):
     client = new_client(app)
-    form = client.get("/console/login")
-    r = client.post(
-        "/console/login",
-        data={"name": name, "password": password, "csrf_token": hidden_token(form.text)},
-        follow_redirects=False,
-    )
+    r = submit_login(client, name, password)
     assert r.status_code == 401
     assert "Неверное имя или пароль" in r.text
     assert "hotline_console=" not in r.headers.get("set-cookie", "").replace("hotline_console_login", "")
@@ -111,13 +101,7 @@ def test_login_form_needs_its_own_token(app):
 
 
 def test_session_cookie_is_http_only_same_site_strict_and_stored_hashed(app):
-    client = new_client(app)
-    form = client.get("/console/login")
-    r = client.post(
-        "/console/login",
-        data={"name": "anna", "password": PASSWORD, "csrf_token": hidden_token(form.text)},
-        follow_redirects=False,
-    )
+    r = submit_login(new_client(app), "anna", PASSWORD)
     cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("hotline_console="))
     flags = {part.strip().split("=")[0].lower(): part for part in cookie.split(";")}
     assert "httponly" in flags and flags["samesite"].strip().lower() == "samesite=strict"

@@ -53,6 +53,16 @@ def test_todays_figures(app, clock, anna):
     assert chart.index("Робот не понял ответы") < chart.index("Не прошёл проверку")  # most frequent first
 
 
+def test_live_calls_show_who_has_the_escalation(app, anna):
+    first = escalate(anna.client, "esc-1")
+    escalate(anna.client, "esc-2")
+    table = anna.client.get("/console/calls/live").text.split('id="live-calls"')[1]
+    assert table.count("ждёт оператора") == 2
+    anna.post(f"/console/escalations/{first}/take")
+    table = anna.client.get("/console/calls/live").text.split('id="live-calls"')[1]
+    assert table.count("ждёт оператора") == 1 and table.count("у оператора anna") == 1
+
+
 def test_live_calls_show_the_dialog_step_in_russian_and_hide_lost_ones(app, clock, anna):
     c = anna.client
     clock.advance(minutes=-30)

@@ -16,7 +16,7 @@ from api.console.models import Operator
 from api.db import alembic_config, make_engine, upgrade
 from api.models import Base
 from ivr.cli import main
-from tests.console.conftest import PASSWORD, hidden_token, new_client
+from tests.console.conftest import PASSWORD, new_client, submit_login
 
 
 def test_one_alembic_head():
@@ -57,14 +57,7 @@ def _stdin(monkeypatch, text: str) -> None:
 
 
 def _can_log_in(app, name: str, password: str) -> bool:
-    client = new_client(app)
-    form = client.get("/console/login")
-    r = client.post(
-        "/console/login",
-        data={"name": name, "password": password, "csrf_token": hidden_token(form.text)},
-        follow_redirects=False,
-    )
-    return r.status_code == 303
+    return submit_login(new_client(app), name, password).status_code == 303
 
 
 def test_operators_add_with_password_stdin_then_log_in(env, app, monkeypatch, capsys):

@@ -7,25 +7,24 @@ import pytest
 from api.console.search import AccountKey, account_keys
 
 KALTAN = AccountKey("001110011", 7)
+SPELLINGS = [
+    "001110011-7",
+    "0011100117",
+    "001110011 7",
+    "1110011-7",
+    "1110011 7",
+    " 001 110 011-7 ",
+    "001-110-011-7",
+    "001110011 – 7",  # en dash, as word processors turn a dash
+    "001110011—7",
+    "001110011/7",
+    "001.110.011-7",
+    "001110011_7",
+]
+PHONE_SPELLINGS = ["+7 900 111-00-11", "8 (900) 111-00-11", "89001110011", "9001110011", "79001110011"]
 
 
-@pytest.mark.parametrize(
-    "typed",
-    [
-        "001110011-7",
-        "0011100117",
-        "001110011 7",
-        "1110011-7",
-        "1110011 7",
-        " 001 110 011-7 ",
-        "001-110-011-7",
-        "001110011 – 7",  # en dash, as word processors turn a dash
-        "001110011—7",
-        "001110011/7",
-        "001.110.011-7",
-        "001110011_7",
-    ],
-)
+@pytest.mark.parametrize("typed", SPELLINGS)
 def test_account_spellings(typed):
     assert KALTAN in account_keys(typed)
 
@@ -52,22 +51,7 @@ def test_odd_and_partial_spellings(typed, expected):
     assert account_keys(typed) == expected
 
 
-@pytest.mark.parametrize(
-    "typed",
-    [
-        "001110011-7",
-        "0011100117",
-        "001110011 7",
-        "1110011-7",
-        "001 110 011 - 7",
-        "001110011",
-        "+7 900 111-00-11",
-        "8 (900) 111-00-11",
-        "89001110011",
-        "9001110011",
-        "79001110011",
-    ],
-)
+@pytest.mark.parametrize("typed", [*SPELLINGS, "001110011", *PHONE_SPELLINGS])
 def test_search_page_opens_the_card_for_any_spelling(anna, typed):
     r = anna.client.get("/console/accounts", params={"q": typed}, follow_redirects=False)
     assert r.status_code == 303, r.text[:500]
