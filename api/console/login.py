@@ -83,7 +83,7 @@ def login(
             "console login failed for name %r from %s", name[:100], request.client and request.client.host
         )
         return _login_page(request, error="Неверное имя или пароль.", status_code=401, next_path=next)
-    minutes = settings_of(request).console_session_minutes
+    minutes = max(1, settings_of(request).console_session_minutes)
     login = auth.start_session(session, operator, now(request), minutes)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(

@@ -185,7 +185,7 @@ def render(
             "user": user,
             "when": when,
             "now": now(request),
-            "poll": f"every {settings.console_poll_seconds:g}s",
+            "poll": f"every {max(0.5, settings.console_poll_seconds):g}s",
             **context,
         },
         status_code=status_code,

@@ -109,3 +109,15 @@ def test_passwd_and_disable_end_sessions(env, app, monkeypatch, capsys, anna):
     assert main(["operators", "list"]) == 0
     listing = capsys.readouterr().out
     assert "anna\tdisabled" in listing and "boris\tactive" in listing
+
+
+def test_console_settings_come_from_the_environment(monkeypatch):
+    from ivr.settings import Settings
+
+    monkeypatch.setenv("HOTLINE_CONSOLE_SESSION_MINUTES", "30")
+    monkeypatch.setenv("HOTLINE_CONSOLE_POLL_SECONDS", "1.5")
+    settings = Settings.from_env()
+    assert (settings.console_session_minutes, settings.console_poll_seconds) == (30, 1.5)
+    monkeypatch.setenv("HOTLINE_CONSOLE_SESSION_MINUTES", "half a day")
+    with pytest.raises(ValueError, match="HOTLINE_CONSOLE_SESSION_MINUTES"):
+        Settings.from_env()
