@@ -38,11 +38,14 @@ async def verify(call: Call) -> None:
         return
     account = call.account
     assert account is not None, "identify before verify"
-    if call.channel.caller and account in (call.phone_accounts or []):
-        result = await _check(call, account, None)
-        if result.get("verified"):
-            call.verified = True
-            return
+    # Without an amount the API checks the caller's number and reports a lock; it counts no attempt.
+    result = await _check(call, account, None)
+    if result.get("verified"):
+        call.verified = True
+        return
+    if result.get("locked"):
+        await call.say(prompts.VERIFY_LOCKED)
+        raise Escalate("verify_locked")
     await call.say(prompts.VERIFY_INTRO)
     while True:
         amount = await policy.ask(
