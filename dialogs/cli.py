@@ -84,7 +84,6 @@ async def chat(
 def open_demo_backend(settings, database_url: str | None, *, at: datetime | None = None) -> Backend:
     """The real account API in-process (no server, no port) over the demo database."""
     import httpx
-
     from api.app import create_app
     from api.demo import ensure_demo_data
     from ivr.api_client import ApiClient

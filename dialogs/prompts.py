@@ -86,6 +86,9 @@ TERRITORY_WORDS = (
     "мыски", "мысков", "мысковский", "междуреченск", "междуреченска", "осинники", "осинников",
     "осинниковский", "калтан", "калтана", "калтанский", "таштагол", "таштагола",
     "таштагольский", "шерегеш", "шерегеша", "район", "город", "из",
+    # "офис в Калтане": the towns after "в"
+    "в", "во", "новокузнецке", "прокопьевске", "киселевске", "мысках", "междуреченске", "осинниках",
+    "калтане", "таштаголе", "шерегеше",
 )
 ACCOUNT_GRAMMAR = NUMBER_WORDS + TERRITORY_WORDS + ("тире", "дефис", "черта", "минус")
 AMOUNT_GRAMMAR = NUMBER_WORDS + (
@@ -119,6 +122,7 @@ MENU_CHOICES = (
 )
 
 MENU = Question(
+    grammar=TERRITORY_WORDS,
     prompt="Скажите, что вас интересует: баланс, показания счётчиков, акция, офисы или оператор.",
     reprompt="Скажите одно слово: баланс, показания, акция, офисы. Или скажите: оператор.",
     keypad=(
@@ -129,6 +133,7 @@ MENU = Question(
 )
 
 MENU_AGAIN = Question(
+    grammar=TERRITORY_WORDS,
     prompt="Чем ещё могу помочь? Баланс, показания, акция, офисы или оператор? Или скажите: до свидания.",
     reprompt=(
         "Если больше ничего не нужно, скажите: до свидания. "
@@ -359,6 +364,7 @@ READING_ALREADY = "Показание по этому счётчику в это
 READING_DUPLICATE = "Это показание уже принято. Второй раз оно не записывается."
 READING_INVALID = "Такое показание записать нельзя. Проверьте цифры на счётчике."
 READINGS_DONE = "Все счётчики пройдены."
+READINGS_ALL_STORED = "Показания по всем счётчикам в этом звонке уже приняты."
 
 
 def reading_below_previous(previous: str) -> str:
@@ -369,7 +375,7 @@ def reading_below_previous(previous: str) -> str:
 
 
 def reading_implausible(max_expected: str | None) -> str:
-    limit = f" Обычно показание не больше {max_expected}." if max_expected else ""
+    limit = f" Наибольшее ожидаемое показание: {max_expected}." if max_expected else ""
     return (
         f"Получается слишком большой расход.{limit} Проверьте цифры. "
         "Если всё верно, передайте показание через оператора."
@@ -617,7 +623,7 @@ def static_texts() -> list[str]:
         GREETING, GOODBYE, SLOWER_OK, NOT_HEARD, NOT_UNDERSTOOD, TIME_LIMIT, SERVICE_DOWN, CALL_LATER,
         ACCOUNT_AGAIN, ACCOUNT_GIVE_UP, PHONE_SEVERAL, VERIFY_INTRO, VERIFY_OK, VERIFY_LOCKED,
         VERIFY_DONT_KNOW, NO_PAYMENTS, BALANCE_LINES, NO_METERS, READING_SAY_AGAIN, READING_SKIPPED,
-        READING_ALREADY, READING_DUPLICATE, READING_INVALID, READINGS_DONE, PROMOTION_NONE,
+        READING_ALREADY, READING_DUPLICATE, READING_INVALID, READINGS_DONE, READINGS_ALL_STORED, PROMOTION_NONE,
         PROMOTION_TOPIC_MISSING, PROMOTION_PARTICIPATING, PROMOTION_NOT_PARTICIPATING,
         PROMOTION_HOW_TO_JOIN, OFFICE_UNKNOWN, OPERATOR_CONNECTING, OPERATOR_FAILED, NOT_TRANSFERRED,
         *PROMOTION_REASONS.values(),

@@ -38,6 +38,9 @@ async def readings(call: Call) -> None:
     if not meters:
         await call.say(prompts.NO_METERS)
         return
+    if all(meter["id"] in call.stored_meters for meter in meters):
+        await call.say(prompts.READINGS_ALL_STORED)
+        return
     if len(meters) > 1:
         await call.say(prompts.meters_count(len(meters), spoken.say_number(len(meters))))
     try:
