@@ -47,7 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "'' for a hidden number",
     )
     chat.add_argument(
-        "--database-url", default=None, help="account database (default: HOTLINE_DATABASE_URL / the demo SQLite DB)"
+        "--database-url",
+        default=None,
+        help="account database (default: HOTLINE_DATABASE_URL, the demo SQLite database)",
     )
     chat.add_argument(
         "--at",

@@ -107,7 +107,7 @@ async def test_zero_on_a_menu_is_the_operator(backend):
 
 
 async def test_caller_who_is_lost_gets_the_operator(backend):
-    await converse(backend, [("что вас интересует", "не понимаю")], end="Соединяю с оператором", outcome="operator")
+    await converse(backend, [("что вас интересует", "не понимаю")], end="Соединяю", outcome="operator")
     assert backend.escalations[0]["reason"] == "caller_stuck"
 
 
