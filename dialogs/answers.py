@@ -21,7 +21,9 @@ Interpret = Callable[[Reply], T | None]
 
 def normalise(text: str) -> str:
     """Lower case, ё as е, punctuation gone, single spaces: what the keyword matching compares."""
-    text = text.lower().replace("ё", "е")
+    text = text.lower()
+    for variant, plain in prompts.SPELLING_VARIANTS:
+        text = text.replace(variant, plain)
     return " ".join(re.sub(r"[^\w\s-]", " ", text).split())
 
 

@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime
 from typing import TextIO
 
+from dialogs import prompts
 from dialogs.backend import Backend
 from dialogs.conversation import run_conversation
 from dialogs.options import DialogOptions
@@ -25,10 +26,9 @@ from dialogs.textchannel import TerminalChannel
 
 DEMO_PHONE = "79001110011"
 HELP = """\
-Type what the caller says, in Russian, as the recogniser would print it ("баланс", "да",
-"ноль ноль один один один ноль ноль один один тире семь"). Keys: #1, #0011100117#
-(* erases an account, or is the decimal point in amounts and readings). Empty line: silence.
-Ctrl-D: hang up.
+Type what the caller says, in Russian, as the recogniser would print it ({examples}).
+Keys: #1, #0011100117# (* erases an account, or is the decimal point in amounts and readings).
+Empty line: silence. Ctrl-D: hang up.
 """
 
 
@@ -64,7 +64,7 @@ def _chat_command(args: argparse.Namespace, settings) -> int:
     at = datetime.fromisoformat(args.at) if args.at else None
     options = DialogOptions.from_settings(settings, clock=(lambda: at) if at else None)
     backend = open_demo_backend(settings, args.database_url, at=at)
-    sys.stdout.write(HELP + "\n")
+    sys.stdout.write(HELP.format(examples=", ".join(f'"{w}"' for w in prompts.CHAT_EXAMPLES)) + "\n")
     outcome = asyncio.run(chat(backend, options, caller=args.caller or None))
     sys.stdout.write(f"[call ended: {outcome}]\n")
     return 0

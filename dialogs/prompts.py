@@ -53,6 +53,9 @@ def _words(text: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------
 # Words understood at every question
 
+# Letters a recogniser may print either way; answers are compared with the second.
+SPELLING_VARIANTS = (("ё", "е"),)
+
 REPEAT_WORDS = ("повторите", "повтори", "повторить", "ещё раз", "еще раз", "не расслышал", "не расслышала")
 SLOWER_WORDS = ("медленнее", "помедленнее", "медленней", "помедленней")
 OPERATOR_WORDS = ("оператор", "оператора", "оператором", "человек", "специалист", "консультант")
@@ -596,6 +599,9 @@ def transcript_keys(digits: str) -> str:
 
 
 TRANSCRIPT_SILENCE = "(молчание)"
+
+# Examples of caller's words for `hotline chat`'s help.
+CHAT_EXAMPLES = ("баланс", "да", "ноль ноль один один один ноль ноль один один тире семь")
 
 # ---------------------------------------------------------------------------
 # Grammar for words agreeing with numbers

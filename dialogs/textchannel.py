@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from dialogs.answers import normalise
 from dialogs.channel import DtmfSpec, Hangup, Reply
 
 KEYS_MARK = "#"
@@ -165,8 +166,8 @@ class ScriptedChannel(TextChannel):
 def _check_grammar(line: str, expect: Sequence[str] | None) -> None:
     if expect is None:
         return
-    known = {word.replace("ё", "е") for phrase in expect for word in phrase.lower().split()}
-    unknown = [w for w in line.lower().replace("ё", "е").split() if w not in known]
+    known = {word for phrase in expect for word in normalise(phrase).split()}
+    unknown = [word for word in normalise(line).split() if word not in known]
     if unknown:
         raise AssertionError(
             f"{unknown} are not in this question's grammar; the recogniser would not hear them"

@@ -6,7 +6,7 @@ import pytest
 
 from dialogs.conversation import run_conversation
 from dialogs.textchannel import ScriptedChannel
-from tests.dialogs.fake_backend import FakeBackend, PHONE
+from tests.dialogs.fake_backend import PHONE, FakeBackend
 from tests.dialogs.talk import options
 
 # One long call through every flow; the reading is confirmed by answer 6.
