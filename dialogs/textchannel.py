@@ -197,8 +197,7 @@ class TerminalChannel(TextChannel):
         self.stdout.write("[the robot hung up]\n")
 
     async def _next_reply(self, expect: Sequence[str] | None, dtmf: DtmfSpec | None) -> Reply:
-        hint = " (keys: #...)" if dtmf is not None else ""
-        self.stdout.write(f"you{hint}> ")
+        self.stdout.write("you> ")
         self.stdout.flush()
         line = await asyncio.to_thread(self.stdin.readline)
         if line == "":  # end of input: Ctrl-D

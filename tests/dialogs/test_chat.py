@@ -1,0 +1,30 @@
+"""`hotline chat`: the dialogs in a terminal."""
+
+from __future__ import annotations
+
+import io
+
+from dialogs.cli import chat
+from ivr.cli import build_parser
+from tests.dialogs.fake_backend import PHONE
+from tests.dialogs.talk import options
+
+
+async def test_chat_session_in_the_terminal(backend):
+    out = io.StringIO()
+    outcome = await chat(backend, options(), caller=PHONE, stdin=io.StringIO("баланс\nда\nнет\n#9\n"), stdout=out)
+    printed = out.getvalue()
+    assert outcome == "completed"
+    assert "robot> Здравствуйте!" in printed
+    assert "Ваш долг на конец октября" in printed
+    assert printed.rstrip().endswith("[the robot hung up]")
+
+
+async def test_ctrl_d_hangs_up(backend):
+    out = io.StringIO()
+    assert await chat(backend, options(), caller=None, stdin=io.StringIO("офисы\n"), stdout=out) == "hangup"
+
+
+def test_chat_is_a_hotline_command():
+    args = build_parser().parse_args(["chat", "--caller", "", "--at", "2025-11-20T12:00"])
+    assert args.caller == "" and args.at == "2025-11-20T12:00" and callable(args.func)
