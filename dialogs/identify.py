@@ -9,6 +9,7 @@ back in groups and confirmed; an unknown number is said plainly.
 from __future__ import annotations
 
 from dialogs import answers, policy, prompts, spoken
+from dialogs.backend import Rejected
 from dialogs.channel import DtmfSpec
 from dialogs.context import Call, Escalate
 
@@ -61,7 +62,13 @@ async def _from_number(call: Call) -> str:
         if not await policy.confirm(call, prompts.account_readback(said)):
             await call.say(prompts.ACCOUNT_AGAIN)
             continue
-        if await call.backend.account(account) is not None:
+        try:
+            found = await call.backend.account(account)
+        except Rejected as refusal:  # the API's enumeration guard: too many unknown numbers
+            if refusal.status != 429:
+                raise
+            break
+        if found is not None:
             return account
         await call.say(prompts.account_unknown(said))
     await call.say(prompts.ACCOUNT_GIVE_UP)

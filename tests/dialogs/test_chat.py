@@ -12,7 +12,8 @@ from tests.dialogs.talk import options
 
 async def test_chat_session_in_the_terminal(backend):
     out = io.StringIO()
-    outcome = await chat(backend, options(), caller=PHONE, stdin=io.StringIO("баланс\nда\nнет\n#9\n"), stdout=out)
+    typed = io.StringIO("баланс\nда\nнет\n#9\n")
+    outcome = await chat(backend, options(), caller=PHONE, stdin=typed, stdout=out)
     printed = out.getvalue()
     assert outcome == "completed"
     assert "robot> Здравствуйте!" in printed

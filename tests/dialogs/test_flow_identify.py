@@ -130,3 +130,18 @@ async def test_account_once_identified_is_not_asked_again(backend):
     ])
     assert backend.attempts[OTHER] == backend.max_attempts
     assert ACCOUNT not in backend.attempts
+
+
+async def test_too_many_unknown_numbers_refused_by_the_service_go_to_the_operator(backend):
+    from dialogs.backend import Rejected
+
+    async def guarded(account):
+        raise Rejected(429, "too_many_unknown_accounts", "ask an operator")
+
+    backend.account = guarded
+    await converse(backend, [
+        ("что вас интересует", "баланс"),
+        ("Назовите номер лицевого счёта", "#0022200220#"),
+        ("Верно?", "да"),
+    ], end=("Мне не удаётся найти ваш лицевой счёт.", "Соединяю с оператором"), outcome="operator")
+    assert backend.escalations[0]["reason"] == "unknown_account"
