@@ -39,7 +39,8 @@ async def promotion(call: Call) -> None:
         if topic == STATUS:
             await participation(call)
         else:
-            await call.say(terms.get(topic) or prompts.PROMOTION_TOPIC_MISSING)
+            answer = terms.get(topic)
+            await call.say(spoken.speakable(answer) if answer else prompts.PROMOTION_TOPIC_MISSING)
 
 
 async def participation(call: Call) -> None:

@@ -483,6 +483,9 @@ def office(territory: str, address: str) -> str:
     return f"Офис для территории {territory}: {spoken_address(address)}."
 
 
+# Written things in the API's free texts (promotion terms), as they are read aloud.
+SPOKEN_REPLACEMENTS = (("kuzro.ru", "кузро точка ру"), ("№", "номер"), ("«", ""), ("»", ""))
+
 # Abbreviations of the written addresses, as they are read aloud.
 ADDRESS_ABBREVIATIONS = (
     ("г.", "город"), ("ул.", "улица"), ("пр.", "проспект"), ("пер.", "переулок"), ("д.", "дом"),

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from num2words import num2words
 
+from dialogs import prompts
 from speech import numbers as _numbers
 
 
@@ -81,5 +82,13 @@ def say_day_of_month(day: int, case: str) -> str:
 
 
 def say_count_feminine(count: int) -> str:
-    """ "одна", "две" попытки: counts of feminine nouns."""
-    return num2words(count, lang="ru", gender="f")
+    """Counts of feminine nouns: "одна", "две" попытки."""
+    return _numbers.say_number(count, gender="f")
+
+
+def speakable(text: str) -> str:
+    """Free text from the API (promotion terms) made fit to be read aloud: web addresses and
+    signs in words (prompts.SPOKEN_REPLACEMENTS), every number in correct Russian words."""
+    for written, said in prompts.SPOKEN_REPLACEMENTS:
+        text = text.replace(written, said)
+    return _numbers.spell_numbers(text)
