@@ -89,6 +89,9 @@ class Settings:
     max_call_seconds: int = 600
     no_input_timeout: float = 6.0
     log_level: str = "INFO"
+    # Account API: unknown account numbers one call or one caller number may ask for before
+    # further account look-ups are refused (429 too_many_unknown_accounts).
+    unknown_accounts_limit: int = 5
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -125,4 +128,5 @@ class Settings:
             max_call_seconds=_int("HOTLINE_MAX_CALL_SECONDS", 600),
             no_input_timeout=_float("HOTLINE_NO_INPUT_TIMEOUT", 6.0),
             log_level=_env("HOTLINE_LOG_LEVEL", "INFO"),
+            unknown_accounts_limit=_int("HOTLINE_UNKNOWN_ACCOUNTS_LIMIT", 5),
         )
