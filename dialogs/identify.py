@@ -63,7 +63,7 @@ async def _from_number(call: Call) -> str:
             await call.say(prompts.ACCOUNT_AGAIN)
             continue
         try:
-            found = await call.backend.account(account)
+            found = await call.backend.account(account, call_id=call.call_id)
         except Rejected as refusal:  # the API's enumeration guard: too many unknown numbers
             if refusal.status != 429:
                 raise

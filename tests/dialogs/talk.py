@@ -14,18 +14,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from dialogs.channel import Reply
 from dialogs.conversation import run_conversation
 from dialogs.options import DialogOptions
 from dialogs.textchannel import ScriptedChannel
+from speech.numbers import say_money, say_reading
 
 # 2025-11-20 is a Thursday: operators (mon-fri 08:00-20:00) answer at noon, not at 23:00.
+# The same moment as the API's clock in tests/dialogs/demo_api.py.
 THURSDAY_NOON = datetime(2025, 11, 20, 12, 0)
 THURSDAY_NIGHT = datetime(2025, 11, 20, 23, 0)
 
 Fragments = str | Sequence[str]
 Turn = tuple[Fragments, str | Reply | None]
+
+
+def money(value) -> str:
+    """An amount from the API as the robot must say it (speech.numbers, tested on its own)."""
+    return say_money(Decimal(str(value)))
+
+
+def reading(value) -> str:
+    return say_reading(Decimal(str(value)))
+
+
+def keys(value) -> str:
+    """A decimal typed on the keypad: `*` is the point, `#` ends."""
+    return "#" + str(value).replace(".", "*") + "#"
 
 
 class Clock:

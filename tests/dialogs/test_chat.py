@@ -6,14 +6,14 @@ import io
 
 from dialogs.cli import chat
 from ivr.cli import build_parser
-from tests.dialogs.fake_backend import PHONE
+from tests.dialogs.demo_api import PHONE
 from tests.dialogs.talk import options
 
 
-async def test_chat_session_in_the_terminal(backend):
+async def test_chat_session_in_the_terminal(api):
     out = io.StringIO()
     typed = io.StringIO("баланс\nда\nнет\n#9\n")
-    outcome = await chat(backend, options(), caller=PHONE, stdin=typed, stdout=out)
+    outcome = await chat(api.backend, options(), caller=PHONE, stdin=typed, stdout=out)
     printed = out.getvalue()
     assert outcome == "completed"
     assert "robot> Здравствуйте!" in printed
@@ -21,9 +21,10 @@ async def test_chat_session_in_the_terminal(backend):
     assert printed.rstrip().endswith("[the robot hung up]")
 
 
-async def test_ctrl_d_hangs_up(backend):
+async def test_ctrl_d_hangs_up(api):
     out = io.StringIO()
-    assert await chat(backend, options(), caller=None, stdin=io.StringIO("офисы\n"), stdout=out) == "hangup"
+    typed = io.StringIO("офисы\n")
+    assert await chat(api.backend, options(), caller=None, stdin=typed, stdout=out) == "hangup"
 
 
 def test_chat_is_a_hotline_command():
