@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import logging
 import secrets
 import sys
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from dialogs import prompts
 from dialogs.backend import Backend
@@ -25,6 +27,7 @@ from dialogs.options import DialogOptions
 from dialogs.textchannel import TerminalChannel
 
 DEMO_PHONE = "79001110011"
+DEMO_ACCOUNT = "001110011-7"
 HELP = """\
 Type what the caller says, in Russian, as the recogniser would print it ({examples}).
 Keys: #1, #0011100117# (* erases an account, or is the decimal point in amounts and readings).
@@ -60,12 +63,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     chat.set_defaults(func=lambda args, settings: _chat_command(args, settings))
 
 
+# Their INFO lines (every request) would bury the conversation in the terminal.
+QUIET_LOGGERS = ("httpx", "api", "dialogs", "ivr")
+
+
 def _chat_command(args: argparse.Namespace, settings) -> int:
-    at = datetime.fromisoformat(args.at) if args.at else None
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).getEffectiveLevel()))
+    zone = ZoneInfo(settings.timezone)
+    at = datetime.fromisoformat(args.at).replace(tzinfo=zone) if args.at else None
     options = DialogOptions.from_settings(settings, clock=(lambda: at) if at else None)
-    backend = open_demo_backend(settings, args.database_url, at=at)
     sys.stdout.write(HELP.format(examples=", ".join(f'"{w}"' for w in prompts.CHAT_EXAMPLES)) + "\n")
-    outcome = asyncio.run(chat(backend, options, caller=args.caller or None))
+
+    async def session() -> str:
+        backend = await demo_backend(settings, args.database_url, at=at)
+        try:
+            return await chat(backend, options, caller=args.caller or None)
+        finally:
+            await backend.aclose()
+
+    outcome = asyncio.run(session())
     sys.stdout.write(f"[call ended: {outcome}]\n")
     return 0
 
@@ -83,17 +100,28 @@ async def chat(
     return await run_conversation(channel, backend, options)
 
 
-def open_demo_backend(settings, database_url: str | None, *, at: datetime | None = None) -> Backend:
-    """The real account API in-process (no server, no port) over the demo database."""
+async def demo_backend(settings, database_url: str | None, *, at: datetime | None = None):
+    """The real account API in-process (no server, no port) over the demo database, filled with
+    the demo data (`hotline demo-data`) when its demo account is missing. Returns an ApiClient."""
     import httpx
+
     from api.app import create_app
-    from api.demo import ensure_demo_data
+    from api.db import ensure_sqlite_dir
+    from api.demo import fill
     from ivr.api_client import ApiClient
 
     token = settings.ivr_token or secrets.token_urlsafe(16)
-    settings = dataclasses.replace(settings, ivr_token=token)
     url = database_url or settings.database_url
-    clock = (lambda: at.astimezone()) if at else None
+    settings = dataclasses.replace(settings, ivr_token=token, database_url=url)
+    ensure_sqlite_dir(url)
+    clock = (lambda: at.astimezone(UTC)) if at else None
     app = create_app(url, settings=settings, clock=clock)
-    ensure_demo_data(app)
-    return ApiClient("http://hotline-api", token, transport=httpx.ASGITransport(app=app))
+    client = ApiClient("http://hotline-api", token, transport=httpx.ASGITransport(app=app))
+    if await client.account(DEMO_ACCOUNT) is None:
+        zone = ZoneInfo(settings.timezone)
+        today = (at or datetime.now(zone)).astimezone(zone).date()
+        with app.state.sessions() as session:
+            fill(session, today, zone)
+            session.commit()
+        sys.stdout.write(f"[demo data written to {url}]\n")
+    return client

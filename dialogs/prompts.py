@@ -351,6 +351,15 @@ READING = Question(
 )
 
 
+# The next meters of the same call: the caller has just heard how to answer.
+READING_NEXT = Question(
+    prompt="Назовите показание этого счётчика. Или скажите: пропустить.",
+    reprompt=READING.reprompt,
+    keypad=READING.keypad,
+    grammar=READING_GRAMMAR,
+)
+
+
 def reading_readback(spoken_value: str, service_name: str) -> Question:
     return yes_no(f"Показание {spoken_value}, счётчик: {service_name}. Верно?")
 
@@ -358,7 +367,7 @@ def reading_readback(spoken_value: str, service_name: str) -> Question:
 def reading_stored(spoken_consumption: str | None) -> str:
     if spoken_consumption is None:
         return "Показание принято. Спасибо!"
-    return f"Показание принято. Расход за месяц: {spoken_consumption}. Спасибо!"
+    return f"Показание принято. Расход с прошлого показания: {spoken_consumption}. Спасибо!"
 
 
 READING_SAY_AGAIN = "Хорошо. Назовите показание ещё раз."
@@ -642,7 +651,8 @@ def static_texts() -> list[str]:
         *PROMOTION_REASONS.values(),
     ]
     for question in (
-        MENU, MENU_AGAIN, ACCOUNT, TERRITORY, LAST_PAYMENT, BALANCE_DETAILS, READING, PROMOTION_TOPIC,
+        MENU, MENU_AGAIN, ACCOUNT, TERRITORY, LAST_PAYMENT, BALANCE_DETAILS, READING, READING_NEXT,
+        PROMOTION_TOPIC,
         PROMOTION_MORE, OFFICE_TERRITORY, OFFICE_ANOTHER, OFFER_OPERATOR,
     ):
         texts.extend(_question_texts(question))

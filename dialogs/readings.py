@@ -8,13 +8,15 @@ caller can do about it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dialogs import answers, policy, prompts, spoken
 from dialogs.backend import Rejected
 from dialogs.context import Call, Escalate
+from dialogs.prompts import Question
 from dialogs.verify import identified_and_verified
 
 SKIP = "skip"
@@ -44,22 +46,22 @@ async def readings(call: Call) -> None:
     if len(meters) > 1:
         await call.say(prompts.meters_count(len(meters), spoken.say_number(len(meters))))
     try:
-        for meter in meters:
-            await _one_meter(call, account, meter)
+        for number, meter in enumerate(meters):
+            await _one_meter(call, account, meter, prompts.READING if number == 0 else prompts.READING_NEXT)
     except _StopReadings:
         return
     if len(meters) > 1:
         await call.say(prompts.READINGS_DONE)
 
 
-async def _one_meter(call: Call, account: str, meter: dict[str, Any]) -> None:
+async def _one_meter(call: Call, account: str, meter: dict[str, Any], question: Question) -> None:
     if meter["id"] in call.stored_meters:
         await call.say(prompts.meter_intro(meter["service_name"], None, None))
         await call.say(prompts.READING_ALREADY)
         return
     last = meter.get("last_reading") or {}
     previous = last.get("value")
-    taken = _day(last.get("taken_at"))
+    taken = _local_day(last.get("taken_at"), call.options.timezone)
     await call.say(
         prompts.meter_intro(
             meter["service_name"],
@@ -69,7 +71,7 @@ async def _one_meter(call: Call, account: str, meter: dict[str, Any]) -> None:
     )
     for _ in range(MAX_TRIES_PER_METER):
         value = await policy.ask(
-            call, prompts.READING, answers.reading, dtmf=policy.DECIMAL_KEYS, keys_are_data=True
+            call, question, answers.reading, dtmf=policy.DECIMAL_KEYS, keys_are_data=True
         )
         if value == SKIP:
             await call.say(prompts.READING_SKIPPED)
@@ -136,6 +138,17 @@ async def _explain(call: Call, meter: dict[str, Any], refusal: Rejected) -> bool
         await call.say(prompts.READING_INVALID)
         return False
     raise refusal
+
+
+def _local_day(value: Any, timezone: str) -> date | None:
+    """The local date of an API timestamp ("2025-10-20T20:00:00+00:00" is the 21st in Novokuznetsk)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
 def _window_day(value: Any) -> int | None:

@@ -203,7 +203,16 @@ class TerminalChannel(TextChannel):
         if line == "":  # end of input: Ctrl-D
             self.stdout.write("\n")
             return Reply.hangup()
+        if not _is_terminal(self.stdin):  # piped input: show it, so the session reads as a dialogue
+            self.stdout.write(line if line.endswith("\n") else line + "\n")
         reply = reply_from_line(line, dtmf)
         if line.strip().startswith(KEYS_MARK) and dtmf is None:
             self.stdout.write("[this question takes no keys: the robot heard nothing]\n")
         return reply
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

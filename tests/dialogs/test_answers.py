@@ -51,3 +51,11 @@ def test_menu_by_words_and_other_word_forms(text, intent):
 def test_menu_by_key():
     assert answers.choice(prompts.MENU.choices)(Reply.keys("2")) == "readings"
     assert answers.choice(prompts.MENU.choices)(Reply.keys("7")) is None
+
+
+def test_reading_dates_are_local_days():
+    from dialogs.readings import _local_day
+
+    assert str(_local_day("2025-10-20T20:00:00+00:00", "Asia/Novokuznetsk")) == "2025-10-21"
+    assert str(_local_day("2025-10-20", "Asia/Novokuznetsk")) == "2025-10-20"
+    assert _local_day(None, "Asia/Novokuznetsk") is None
