@@ -30,3 +30,22 @@ async def test_ctrl_d_hangs_up(api):
 def test_chat_is_a_hotline_command():
     args = build_parser().parse_args(["chat", "--caller", "", "--at", "2025-11-20T12:00"])
     assert args.caller == "" and args.at == "2025-11-20T12:00" and callable(args.func)
+
+
+def test_hotline_chat_fills_the_demo_database_once_and_talks(tmp_path, monkeypatch, capsys):
+    from ivr.cli import main
+
+    url = f"sqlite:///{tmp_path / 'chat.db'}"
+    monkeypatch.setattr("sys.stdin", io.StringIO("баланс\nда\nнет\nдо свидания\n"))
+    assert main(["chat", "--database-url", url, "--at", "2025-11-20T12:00"]) == 0
+    first = capsys.readouterr().out
+    assert "[demo data written to" in first
+    assert "you> баланс" in first  # piped input shown as the caller's line
+    assert "robot> Ваш долг на конец октября" in first
+    assert first.rstrip().endswith("[call ended: completed]")
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("#4\n#7\n"))
+    assert main(["chat", "--database-url", url, "--caller", "", "--at", "2025-11-20T23:00"]) == 0
+    second = capsys.readouterr().out
+    assert "[demo data written to" not in second
+    assert "город Осинники" in second and "[call ended: hangup]" in second
