@@ -76,8 +76,6 @@ async def ask(
         request = command(reply, keys_are_data=keys_are_data, operator_key=operator_key)
         if request == OPERATOR:
             raise Escalate("caller_request")
-        if request == STUCK:
-            raise Escalate("caller_stuck")
         if request in (REPEAT, SLOWER) and repeats < MAX_REPEATS:
             repeats += 1
             if request == SLOWER:
@@ -87,9 +85,11 @@ async def ask(
                 await call.say(sentence)
             call.take_recent()
             continue
-        value = interpret(reply) if request is None else None
-        if value is not None:
+        value = interpret(reply) if request in (None, STUCK) else None
+        if value is not None:  # "помогите передать показания" is still an answer
             return value
+        if request == STUCK:
+            raise Escalate("caller_stuck")
         misses += 1
         call.misses += 1
         silent = reply.kind == "silence"

@@ -167,3 +167,10 @@ async def test_call_time_limit(api):
     assert not talk.said("Офис для территории")
     assert talk.channel.hung_up
     assert (await api.call(channel.call_id))["outcome"] == "time_limit"
+
+
+async def test_a_plea_with_an_answer_is_an_answer(api):
+    await converse(api.backend, [
+        ("что вас интересует", "помогите передать показания"),
+        ("Назовите номер лицевого счёта", None),
+    ])
