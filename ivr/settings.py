@@ -89,6 +89,11 @@ class Settings:
     max_call_seconds: int = 600
     no_input_timeout: float = 6.0
     log_level: str = "INFO"
+    # Speech (added by the speech issue): where `hotline models download` fetches archives from
+    # (None = Vosk's official site; a mirror or a test server otherwise), and the slower
+    # words-per-minute rate used when a caller asked the robot to speak slowly.
+    model_base_url: str | None = None
+    tts_slow_rate: int = 110
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -125,4 +130,6 @@ class Settings:
             max_call_seconds=_int("HOTLINE_MAX_CALL_SECONDS", 600),
             no_input_timeout=_float("HOTLINE_NO_INPUT_TIMEOUT", 6.0),
             log_level=_env("HOTLINE_LOG_LEVEL", "INFO"),
+            model_base_url=_env("HOTLINE_MODEL_BASE_URL"),
+            tts_slow_rate=_int("HOTLINE_TTS_SLOW_RATE", 110),
         )
