@@ -180,7 +180,9 @@ def _sha256_file(path: Path) -> str:
 def _fetch(url: str, part: Path, progress: Progress | None, timeout: float) -> None:
     """Download `url` into `part`, continuing a previous partial file with an HTTP Range request."""
     have = part.stat().st_size if part.exists() else 0
-    headers = {"Range": f"bytes={have}-"} if have else {}
+    headers = {"Accept-Encoding": "identity"}  # byte offsets must be the file's, for Range
+    if have:
+        headers["Range"] = f"bytes={have}-"
     try:
         with httpx.stream("GET", url, headers=headers, timeout=timeout, follow_redirects=True) as resp:
             if resp.status_code == 416 and have:
@@ -195,7 +197,7 @@ def _fetch(url: str, part: Path, progress: Progress | None, timeout: float) -> N
             total = have + int(length) if length and length.isdigit() else None
             got = have
             with open(part, mode) as out:
-                for chunk in resp.iter_bytes(1 << 16):
+                for chunk in resp.iter_raw():  # as received: an interruption loses nothing already read
                     out.write(chunk)
                     got += len(chunk)
                     if progress:
@@ -292,6 +294,6 @@ def download(
         os.replace(root, target)  # same filesystem: atomic, the model appears complete or not at all
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    part.unlink(missing_ok=True)
+        part.unlink(missing_ok=True)  # verified or not, a complete archive is never resumed
     log.info("installed %s in %s", spec.name, target)
     return target
