@@ -39,6 +39,7 @@ import os
 import queue
 import tempfile
 import threading
+import wave
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -170,7 +171,7 @@ class EspeakSynthesizer:
             pcm, rate = read_wav(path)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, EOFError) as exc:  # a damaged file is re-rendered, never served
+        except (OSError, ValueError, EOFError, wave.Error) as exc:  # damaged: render again, never serve
             log.warning("tts cache file %s unreadable (%s); rendering again", path, exc)
             return None
         return pcm if rate == PHONE_RATE else None
