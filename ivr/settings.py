@@ -89,6 +89,9 @@ class Settings:
     max_call_seconds: int = 600
     no_input_timeout: float = 6.0
     log_level: str = "INFO"
+    # Account API: unknown account numbers one call or one caller number may ask for before
+    # further account look-ups are refused (429 too_many_unknown_accounts).
+    unknown_accounts_limit: int = 5
     # Speech (added by the speech issue): where `hotline models download` fetches archives from
     # (None = Vosk's official site; a mirror or a test server otherwise), and the slower
     # words-per-minute rate used when a caller asked the robot to speak slowly.
@@ -130,6 +133,7 @@ class Settings:
             max_call_seconds=_int("HOTLINE_MAX_CALL_SECONDS", 600),
             no_input_timeout=_float("HOTLINE_NO_INPUT_TIMEOUT", 6.0),
             log_level=_env("HOTLINE_LOG_LEVEL", "INFO"),
+            unknown_accounts_limit=_int("HOTLINE_UNKNOWN_ACCOUNTS_LIMIT", 5),
             model_base_url=_env("HOTLINE_MODEL_BASE_URL"),
             tts_slow_rate=_int("HOTLINE_TTS_SLOW_RATE", 110),
         )

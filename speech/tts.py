@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from speech.audio import PHONE_RATE, read_wav, to_phone, wav_bytes
+from speech.numbers import spell_numbers
 
 if TYPE_CHECKING:
     from ivr.settings import Settings
@@ -63,12 +64,10 @@ class Synthesizer(Protocol):
 
 
 def normalize_text(text: str) -> str:
-    """The one place text is prepared for espeak-ng, which reads digits without case agreement.
-
-    Whitespace is collapsed so trivially different spellings share a cache entry.
-    Numbers, money and dates are spelled out by `speech.numbers` (numbers issue).
-    """
-    return " ".join(text.split())
+    """The one place text is prepared for espeak-ng, which reads digits without case agreement:
+    numbers, money, dates and account numbers are spelled out in Russian by `speech.numbers`,
+    and whitespace is collapsed so trivially different spellings share a cache entry."""
+    return " ".join(spell_numbers(text).split())
 
 
 class SynthesisError(RuntimeError):

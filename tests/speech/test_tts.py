@@ -124,6 +124,18 @@ def test_normalize_text_collapses_whitespace():
     assert normalize_text("  Добрый \n день ") == "Добрый день"
 
 
+def test_normalize_text_spells_numbers_so_espeak_never_reads_digits():
+    spoken = normalize_text("К оплате 729.51 руб.")
+    assert not any(ch.isdigit() for ch in spoken)
+    assert "семьсот двадцать девять" in spoken
+
+
+async def test_digits_and_words_share_one_rendering(synth):
+    in_words = await synth.synthesize(normalize_text("Ваш долг 729.51 руб."))
+    assert await synth.synthesize("Ваш долг 729.51 руб.") == in_words
+    assert synth.rendered == 1
+
+
 def test_prompts_build_renders_every_prompt_at_both_rates(tmp_path, monkeypatch, capsys):
     import dialogs.prompts
 
