@@ -24,9 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to the `hotline` parser."""
     from speech.models import CATALOGUE
 
-    models = sub.add_parser("models", help="speech recognition models (Vosk)")
-    msub = models.add_subparsers(dest="models_command", metavar="ACTION")
-    msub.required = True
+    msub = _command_group(sub, "models", "speech recognition models (Vosk)")
 
     p = msub.add_parser("list", help="show installed models and the downloadable ones")
     p.set_defaults(func=cmd_models_list)
@@ -45,9 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grammar", help="comma-separated phrases to restrict recognition to")
     p.set_defaults(func=cmd_models_recognize)
 
-    prompts = sub.add_parser("prompts", help="the robot's voice: pre-rendered prompts")
-    psub = prompts.add_subparsers(dest="prompts_command", metavar="ACTION")
-    psub.required = True
+    psub = _command_group(sub, "prompts", "the robot's voice: pre-rendered prompts")
 
     p = psub.add_parser("build", help="render every fixed prompt at the normal and the slow rate")
     p.set_defaults(func=cmd_prompts_build)
@@ -57,6 +53,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", type=Path, required=True)
     p.add_argument("--slow", action="store_true", help="the slow rate (HOTLINE_TTS_SLOW_RATE)")
     p.set_defaults(func=cmd_prompts_say)
+
+
+def _command_group(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
+    """`hotline NAME ACTION ...`: a command whose actions are required subcommands."""
+    actions = sub.add_parser(name, help=help).add_subparsers(dest=f"{name}_command", metavar="ACTION")
+    actions.required = True
+    return actions
 
 
 def _size(n: int) -> str:
