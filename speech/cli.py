@@ -111,6 +111,9 @@ def cmd_models_download(args: argparse.Namespace, settings: Settings) -> int:
                         sha256=args.sha256, unpinned=args.unpinned,
                         progress=None if args.no_progress else progress)
     except ModelError as exc:
+        if bar is not None:
+            bar.close()  # before the message, so it is not interleaved with the bar
+            bar = None
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
