@@ -96,6 +96,11 @@ class Settings:
     # open pages refresh the escalation queue and live calls every `console_poll_seconds`.
     console_session_minutes: int = 720
     console_poll_seconds: float = 2.0
+    # Speech (added by the speech issue): where `hotline models download` fetches archives from
+    # (None = Vosk's official site; a mirror or a test server otherwise), and the slower
+    # words-per-minute rate used when a caller asked the robot to speak slowly.
+    model_base_url: str | None = None
+    tts_slow_rate: int = 110
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -135,4 +140,6 @@ class Settings:
             unknown_accounts_limit=_int("HOTLINE_UNKNOWN_ACCOUNTS_LIMIT", 5),
             console_session_minutes=_int("HOTLINE_CONSOLE_SESSION_MINUTES", 720),
             console_poll_seconds=_float("HOTLINE_CONSOLE_POLL_SECONDS", 2.0),
+            model_base_url=_env("HOTLINE_MODEL_BASE_URL"),
+            tts_slow_rate=_int("HOTLINE_TTS_SLOW_RATE", 110),
         )
