@@ -48,7 +48,17 @@ def iso_time(text: str | None) -> datetime | None:
 
 @router.get("", include_in_schema=False)
 def search_page(request: Request, session: SessionDep, user: OperatorUser, q: str = ""):
-    query = q.strip()
+    return _search(request, session, user, q)
+
+
+@router.post("/search", include_in_schema=False)
+def search_form(request: Request, session: SessionDep, user: CheckedUser, q: Annotated[str, Form()] = ""):
+    """The search box posts: what an operator types (accounts, phones) stays out of URLs and access logs."""
+    return _search(request, session, user, q)
+
+
+def _search(request: Request, session: Session, user: ConsoleUser, q: str):
+    query = q.strip()[: search.MAX_QUERY]
     results = search.find(session, query) if query else []
     if len(results) == 1:
         return RedirectResponse(_card_url(results[0].account.text), status_code=303)
@@ -88,8 +98,8 @@ def card(
     request: Request, account: Annotated[str, Path(max_length=60)], session: SessionDep, user: OperatorUser
 ):
     acc = _account(session, account)
-    if acc is None:
-        return RedirectResponse(f"/console/accounts?q={quote(account)}", status_code=303)
+    if acc is None:  # another spelling in the address bar: search for it
+        return _search(request, session, user, account)
     today = local_today(request)
     periods = periods_on_record(session, acc.id)[-MONTHS_SHOWN:]
     months = [balance(session, acc, period, today) for period in reversed(periods)]
