@@ -32,7 +32,9 @@ log = logging.getLogger("api.console.auth")
 router = APIRouter()
 
 
-def _login_page(request: Request, *, error: str | None = None, status_code: int = 200, next_path: str = ""):
+def _login_page(
+    request: Request, *, error: str | None = None, status_code: int = 200, next_path: str = "", name: str = ""
+):
     token = secrets.token_urlsafe(24)
     response = render(
         request,
@@ -41,6 +43,7 @@ def _login_page(request: Request, *, error: str | None = None, status_code: int 
         error=error,
         login_token=token,
         next_path=next_path,
+        typed_name=name[:100],
         expired=request.query_params.get("expired") == "1" and error is None,
     )
     response.set_cookie(
@@ -82,7 +85,8 @@ def login(
         log.warning(
             "console login failed for name %r from %s", name[:100], request.client and request.client.host
         )
-        return _login_page(request, error="Неверное имя или пароль.", status_code=401, next_path=next)
+        error = "Неверное имя или пароль."
+        return _login_page(request, error=error, status_code=401, next_path=next, name=name)
     minutes = max(1, settings_of(request).console_session_minutes)
     login = auth.start_session(session, operator, now(request), minutes)
     response = RedirectResponse(safe_next(next), status_code=303)

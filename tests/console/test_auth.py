@@ -83,6 +83,8 @@ def test_wrong_name_or_password_is_refused_in_russian(app, name, password):
     r = submit_login(client, name, password)
     assert r.status_code == 401
     assert "Неверное имя или пароль" in r.text
+    assert f'value="{name}"' in r.text  # the name stays typed; the password never comes back
+    assert password not in r.text or not password
     assert "hotline_console=" not in r.headers.get("set-cookie", "").replace("hotline_console_login", "")
     assert client.get("/console/escalations", follow_redirects=False).status_code == 303
 
