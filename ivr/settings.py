@@ -89,6 +89,12 @@ class Settings:
     max_call_seconds: int = 600
     no_input_timeout: float = 6.0
     log_level: str = "INFO"
+    # Telephony (added by the telephony issue): the sandbox's SIP port for softphones, the demo
+    # softphone's password (generated and kept in the sandbox when unset), and how long a
+    # silent AudioSocket peer is kept before its call is closed as half-open.
+    sip_port: int = 5060
+    sip_demo_password: str | None = None
+    audiosocket_idle_timeout: float = 10.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -125,4 +131,7 @@ class Settings:
             max_call_seconds=_int("HOTLINE_MAX_CALL_SECONDS", 600),
             no_input_timeout=_float("HOTLINE_NO_INPUT_TIMEOUT", 6.0),
             log_level=_env("HOTLINE_LOG_LEVEL", "INFO"),
+            sip_port=_int("HOTLINE_SIP_PORT", 5060),
+            sip_demo_password=_env("HOTLINE_SIP_DEMO_PASSWORD"),
+            audiosocket_idle_timeout=_float("HOTLINE_AUDIOSOCKET_IDLE_TIMEOUT", 10.0),
         )

@@ -176,6 +176,11 @@ class AudioSocketCall:
         """End the call from our side: a hang-up frame, then the socket closes."""
         await self._close("local_hangup", send_hangup=True)
 
+    async def release(self) -> None:
+        """Let go of the leg without hanging it up: after an AMI redirect the channel lives on
+        elsewhere in the dialplan and a hang-up frame must not reach it."""
+        await self._close("released", send_hangup=False)
+
     async def wait_closed(self) -> None:
         await self.closed.wait()
 
@@ -420,9 +425,7 @@ class AudioSocketServer:
             log.warning("AudioSocket peer %s: call id %s already connected; closing", peer, call_id)
             writer.close()
             return
-        call = AudioSocketCall(
-            call_id, reader, writer, idle_timeout=self._idle_timeout, warmup=self._warmup
-        )
+        call = AudioSocketCall(call_id, reader, writer, idle_timeout=self._idle_timeout, warmup=self._warmup)
         self.calls[call_id] = call
         call.start()
         log.info("call %s: AudioSocket connected from %s", call_id, peer)

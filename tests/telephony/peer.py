@@ -71,3 +71,27 @@ class FakeAsterisk:
             self._writer.close()
         if self._task is not None:
             await asyncio.wait_for(self._task, 5)
+
+
+class StreamingAsterisk(FakeAsterisk):
+    """Also streams the caller's side like Asterisk does: a 20 ms frame every 20 ms."""
+
+    async def connect(self, port: int, *, send_id: bool = True) -> StreamingAsterisk:
+        await super().connect(port, send_id=send_id)
+        self._streamer = asyncio.create_task(self._stream())
+        return self
+
+    async def _stream(self) -> None:
+        start = time.monotonic()
+        n = 0
+        try:
+            while not self.eof.is_set():
+                self.send_audio(bytes(320))
+                n += 1
+                await asyncio.sleep(max(0.0, start + n * 0.02 - time.monotonic()))
+        except (ConnectionError, RuntimeError):
+            pass
+
+    async def close(self) -> None:
+        self._streamer.cancel()
+        await super().close()
