@@ -68,6 +68,7 @@ class AmiClient:
         secret: str,
         *,
         keepalive: float = 2.0,
+        socket_timeout: float = 10.0,
         action_timeout: float = 5.0,
         backoff_initial: float = 0.25,
         backoff_max: float = 8.0,
@@ -75,6 +76,7 @@ class AmiClient:
         self.host, self.port, self.user = host, port, user
         self._secret = secret
         self._keepalive = keepalive
+        self._socket_timeout = socket_timeout
         self._action_timeout = action_timeout
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
@@ -138,7 +140,7 @@ class AmiClient:
         assert self._loop is not None
         self._lost.clear()
         # The socket timeout bounds the listener's idle reads; our pings keep it from firing.
-        client = AMIClient(address=self.host, port=self.port, timeout=max(10.0, 4 * self._keepalive))
+        client = AMIClient(address=self.host, port=self.port, timeout=self._socket_timeout)
         client.add_listener(on_event=self._on_event_thread, on_disconnect=self._on_disconnect_thread)
         self._client = client
         response = await self._send(

@@ -88,6 +88,12 @@ class TestCall:
                 self.call_id = str(uuid.UUID(event.get("Id") or ""))
                 self._joined.set()
 
+    async def started(self, timeout: float = 15.0) -> str:
+        """The caller's channel, once its side has answered."""
+        await asyncio.wait_for(self._started.wait(), timeout)
+        assert self.channel is not None
+        return self.channel
+
     async def joined(self, timeout: float = 15.0) -> str:
         """The IVR's call id for this call (from the hotline's UserEvent)."""
         await asyncio.wait_for(self._joined.wait(), timeout)
