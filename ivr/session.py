@@ -25,7 +25,8 @@ from telephony.audiosocket import AudioSocketCall
 
 log = logging.getLogger(__name__)
 
-Dialog = Callable[["CallSession", Backend], Awaitable[None]]
+# A dialog may return its own outcome (dialogs.conversation does); it then wins over ours.
+Dialog = Callable[["CallSession", Backend], Awaitable[str | None]]
 
 NOISE_WORDS = frozenset({"[unk]", "<unk>"})
 # Outcomes stored on the call record.
@@ -58,6 +59,7 @@ class CallSession:
         operators_context: str = "operators",
         operators_exten: str = "s",
         utterance_grace: float = 3.0,
+        record_transcript: bool = True,
     ):
         self.call = call
         self.call_id = call.call_id
@@ -74,6 +76,9 @@ class CallSession:
         self._max_call_seconds = max_call_seconds
         self._operators = (operators_context, operators_exten)
         self._utterance_grace = utterance_grace
+        # dialogs.conversation keeps the transcript itself (with its own notes for silence and
+        # keys); then the session must not write every line a second time.
+        self._record_transcript = record_transcript
         # caller input, filled by the pump tasks
         self._keys: deque[str] = deque()
         self._finals: deque[str] = deque()
@@ -103,10 +108,15 @@ class CallSession:
         if self._recognizer is not None:
             self._safe_grammar(None)
         outcome = COMPLETED
+        returned: str | None = None
         dialog_task = loop.create_task(dialog(self, self.backend), name=f"dialog-{self.call_id}")
         try:
             async with asyncio.timeout(self._max_call_seconds):
-                await self._until_done(dialog_task)
+                returned = await self._until_done(dialog_task)
+            if isinstance(returned, str) and returned:
+                outcome = returned
+            else:
+                returned = None
         except Hangup:
             outcome = HANGUP
         except TimeoutError:
@@ -122,7 +132,9 @@ class CallSession:
             if not dialog_task.done():
                 dialog_task.cancel()
                 await asyncio.gather(dialog_task, return_exceptions=True)
-            if self._transferred:
+            if returned is not None:
+                pass  # the dialog knows best why the call ended
+            elif self._transferred:
                 outcome = TRANSFERRED
             elif outcome == COMPLETED and self.call.close_reason in PEER_GONE and not self._hung_up_by_us:
                 outcome = HANGUP
@@ -130,7 +142,7 @@ class CallSession:
             await self._finish(outcome)
         return outcome
 
-    async def _until_done(self, dialog_task: asyncio.Task) -> None:
+    async def _until_done(self, dialog_task: asyncio.Task) -> str | None:
         """Wait for the dialog; if the caller hangs up, give it a moment to unwind, then stop it."""
         closed = asyncio.ensure_future(self.call.closed.wait())
         try:
@@ -142,7 +154,7 @@ class CallSession:
                 with contextlib.suppress(asyncio.CancelledError):
                     await dialog_task
                 raise Hangup()
-            dialog_task.result()
+            return dialog_task.result()
         finally:
             closed.cancel()
 
@@ -365,7 +377,8 @@ class CallSession:
     # ---- the call record, in order, off the voice path ----------------------------------------
     def _add_transcript(self, speaker: str, text: str) -> None:
         self.transcript.append((speaker, text))
-        self._record(lambda: self.backend.add_transcript(self.call_id, speaker, text))
+        if self._record_transcript:
+            self._record(lambda: self.backend.add_transcript(self.call_id, speaker, text))
 
     def _record(self, make: Callable[[], Awaitable[object]]) -> None:
         self._api_queue.put_nowait(make)

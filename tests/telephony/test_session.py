@@ -305,3 +305,26 @@ async def test_slow_speech_is_asked_of_the_synthesizer():
     expected = int(h.synth.seconds_for("Медленно") * 1.3 / 0.02)
     assert abs(h.speech_frames() - expected) <= 1
     assert len(h.peer.audio()[0][1]) == FRAME_BYTES
+
+
+async def test_the_dialogs_own_outcome_is_stored():
+    async def dialog(ch, backend):
+        await ch.say("Перезвоните позже")
+        await ch.hangup()
+        return "operator_closed"
+
+    async with Harness(dialog) as h:
+        assert await asyncio.wait_for(h.outcome, 10) == "operator_closed"
+    assert h.backend.log[-1] == ("end", h.session.call_id, "operator_closed")
+
+
+async def test_a_dialog_that_keeps_its_own_transcript_gets_no_duplicates():
+    async def dialog(ch, backend):
+        await ch.say("Здравствуйте")
+        await ch.ask("Введите", dtmf=DtmfSpec(max_digits=1), timeout=0.2)
+
+    async with Harness(dialog, record_transcript=False) as h:
+        await asyncio.wait_for(h.outcome, 10)
+    assert h.backend.transcript() == []
+    assert h.session.transcript == [("robot", "Здравствуйте"), ("robot", "Введите")]
+    assert h.backend.kinds() == ["start", "end"]
