@@ -1,9 +1,321 @@
-"""`hotline serve`, `hotline demo`, `hotline call`: the commands that run the whole hotline."""
+"""`hotline serve`, `hotline demo`, `hotline call`: the commands that run the whole hotline.
+
+The parts (account API client, speech, the conversation) come from their packages and are
+imported where they are used, so `hotline --help` works on any checkout.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import secrets
+import signal
+import sys
+from collections.abc import Callable
+from functools import partial
+
+from ivr.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEMO_SECRETS = "demo-secrets.json"  # in HOTLINE_DATA_DIR: tokens `hotline demo` made up, for `hotline call`
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ivr's subcommands (filled in by the telephony issue)."""
+    """Add the ivr's subcommands."""
+    p = sub.add_parser(
+        "serve", help="run the IVR: AudioSocket server for Asterisk, AMI control, the conversation"
+    )
+    p.add_argument(
+        "--no-ami", action="store_true", help="no AMI (no caller number, no transfer to operators)"
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="demo data + API + Asterisk sandbox + IVR, and how to call in")
+    p.add_argument("--no-demo-data", action="store_true", help="keep the database as it is")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("call", help="place a test call through the sandbox Asterisk and print the transcript")
+    p.add_argument(
+        "--dtmf",
+        action="append",
+        default=[],
+        metavar="KEYS",
+        help="keys to press, one entry per answer, in order (e.g. --dtmf 1 --dtmf 0011100117#)",
+    )
+    p.add_argument("--first-wait", type=float, default=4.0, help="seconds before the first keys (greeting)")
+    p.add_argument("--gap", type=float, default=6.0, help="seconds between entries (the robot's answer)")
+    p.add_argument("--hold", type=float, default=60.0, help="seconds to stay on after the last keys")
+    p.add_argument("--caller", default="79001110011", help="the caller's number the hotline sees")
+    p.add_argument("--name", default="default", help="which Asterisk sandbox")
+    p.set_defaults(func=cmd_call)
+
+
+# ---- the parts of a running hotline ----------------------------------------------------------
+def _speech(settings: Settings):
+    """The robot's voice and, when a Vosk model is installed, its ears (else keypad only)."""
+    from speech.asr import VoskRecognizer, load_configured_model
+    from speech.tts import EspeakSynthesizer
+
+    synthesizer = EspeakSynthesizer.from_settings(settings)
+    model = load_configured_model(settings)
+    factory = (lambda: VoskRecognizer(model)) if model is not None else None
+    if factory is None:
+        log.warning("no Vosk model: callers can use the keypad only (see `hotline models`)")
+    return synthesizer, factory
+
+
+def _conversation(settings: Settings):
+    from dialogs.conversation import run_conversation
+    from dialogs.options import DialogOptions
+
+    return partial(run_conversation, options=DialogOptions.from_settings(settings))
+
+
+def _api_client(settings: Settings):
+    from ivr.api_client import ApiClient
+
+    if not settings.ivr_token:
+        log.warning("HOTLINE_IVR_TOKEN is not set: the account API will refuse the IVR")
+    return ApiClient(settings.api_url, settings.ivr_token or "")
+
+
+def _ami_secret(settings: Settings) -> str | None:
+    """HOTLINE_AMI_SECRET, or the secret the default sandbox generated and kept."""
+    if settings.ami_secret:
+        return settings.ami_secret
+    from telephony.sandbox import AsteriskSandbox
+
+    box = AsteriskSandbox.from_settings(settings)
+    kept = box.host_dir / "secrets.json"
+    return box.ami_secret if kept.exists() else None
+
+
+async def _prerender(synthesizer, texts: list[str]) -> None:
+    """Fixed prompts rendered once at start, so the first caller does not wait for espeak."""
+    for slow in (False, True):
+        for text in texts:
+            with contextlib.suppress(Exception):
+                await synthesizer.synthesize(text, slow=slow)
+
+
+async def run_ivr(settings: Settings, stop: asyncio.Event, *, use_ami: bool = True, on_ready=None) -> None:
+    """The IVR until `stop` is set: AudioSocket server, AMI adapter, conversation per call."""
+    from dialogs.prompts import static_texts
+    from ivr.service import HotlineService
+    from telephony.ami import AmiClient
+
+    synthesizer, recognizer_factory = _speech(settings)
+    backend = _api_client(settings)
+    ami = None
+    secret = _ami_secret(settings) if use_ami else None
+    if use_ami and not secret:
+        log.warning("no AMI secret (HOTLINE_AMI_SECRET): no caller numbers and no transfer to operators")
+    if secret:
+        ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user, secret)
+        await ami.start()
+    service = HotlineService.from_settings(
+        settings,
+        dialog=_conversation(settings),
+        backend=backend,
+        synthesizer=synthesizer,
+        recognizer_factory=recognizer_factory,
+        ami=ami,
+        record_transcript=False,  # dialogs.conversation keeps the transcript
+    )
+    prerender = asyncio.create_task(_prerender(synthesizer, static_texts()))
+    await service.start()
+    log.info("IVR answering AudioSocket calls on %s:%d", settings.audiosocket_host, service.server.port)
+    if on_ready is not None:
+        on_ready()
+    try:
+        await stop.wait()
+    finally:
+        prerender.cancel()
+        await service.close()
+        if ami is not None:
+            await ami.close()
+        with contextlib.suppress(Exception):
+            await backend.aclose()
+
+
+def _run_until_signal(main: Callable[[asyncio.Event], object]) -> int:
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    asyncio.run(runner())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    return _run_until_signal(lambda stop: run_ivr(settings, stop, use_ami=not args.no_ami))
+
+
+# ---- demo ------------------------------------------------------------------------------------
+def _demo_settings(settings: Settings) -> Settings:
+    """Settings with the tokens the demo needs, made up (and kept for `hotline call`) when unset."""
+    path = settings.data_dir / DEMO_SECRETS
+    kept = {}
+    with contextlib.suppress(OSError, ValueError):
+        kept = json.loads(path.read_text())
+    ivr_token = settings.ivr_token or kept.get("ivr_token") or secrets.token_urlsafe(24)
+    operator_tokens = dict(settings.operator_tokens)
+    if not operator_tokens:
+        operator_tokens = {kept.get("operator_token") or secrets.token_urlsafe(24): "demo"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"ivr_token": ivr_token, "operator_token": next(iter(operator_tokens))}))
+    path.chmod(0o600)
+    return dataclasses.replace(settings, ivr_token=ivr_token, operator_tokens=operator_tokens)
+
+
+def _operator_token(settings: Settings) -> str | None:
+    if settings.operator_tokens:
+        return next(iter(settings.operator_tokens))
+    with contextlib.suppress(OSError, ValueError):
+        return json.loads((settings.data_dir / DEMO_SECRETS).read_text()).get("operator_token")
+    return None
+
+
+def _fill_demo_data(settings: Settings) -> None:
+    from ivr.cli import build_parser
+
+    args = build_parser().parse_args(["demo-data"])
+    result = args.func(args, settings)
+    if result:
+        raise RuntimeError(f"`hotline demo-data` failed with {result}")
+
+
+def how_to_call(settings: Settings, box) -> str:
+    return f"""
+The hotline is running.
+  Call it from a SIP softphone (Linphone, MicroSIP, Zoiper) on this machine:
+    account   demo   password {box.sip_demo_password}   server 127.0.0.1:{box.sip_port} (UDP)
+    dial      {box.exten}
+  An operator softphone may register as "operator" (same password): escalated calls ring it.
+  No phone? In another terminal:
+    hotline call --dtmf 1 --dtmf 0011100117#
+  Operator console / API: {settings.api_url}  (operator token in {settings.data_dir / DEMO_SECRETS})
+Ctrl+C stops everything."""
+
+
+async def _serve_api(settings: Settings, stop: asyncio.Event) -> None:
+    import uvicorn
+    from api.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings=settings), host=settings.api_host, port=settings.api_port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # ours stop everything in order
+    task = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await task
+
+
+async def run_demo(settings: Settings, stop: asyncio.Event) -> None:
+    from telephony.cli import describe
+    from telephony.sandbox import AsteriskSandbox, build, is_built
+
+    box = AsteriskSandbox.from_settings(settings)
+    if not is_built(box.root):
+        await asyncio.to_thread(build, box.root)
+    started_here = False
+    if not box.is_running():
+        seconds = await asyncio.to_thread(box.start)
+        started_here = True
+        log.info("Asterisk sandbox up in %.1f s", seconds)
+    settings = dataclasses.replace(settings, ami_secret=box.ami_secret)
+    api = asyncio.create_task(_serve_api(settings, stop))
+    try:
+        await run_ivr(
+            settings, stop, on_ready=lambda: print(describe(box) + how_to_call(settings, box), flush=True)
+        )
+    finally:
+        stop.set()
+        await asyncio.gather(api, return_exceptions=True)
+        if started_here:
+            await asyncio.to_thread(box.stop)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    settings = _demo_settings(settings)
+    if not args.no_demo_data:
+        _fill_demo_data(settings)
+    return _run_until_signal(lambda stop: run_demo(settings, stop))
+
+
+# ---- a test call -----------------------------------------------------------------------------
+async def _fetch_transcript(settings: Settings, call_id: str, wait_s: float = 5.0) -> list[dict] | None:
+    import httpx
+
+    token = _operator_token(settings)
+    if not token:
+        return None
+    url = f"{settings.api_url.rstrip('/')}/api/v1/calls/{call_id}"
+    async with httpx.AsyncClient(timeout=5.0, headers={"Authorization": f"Bearer {token}"}) as client:
+        body: dict = {}
+        for _ in range(int(wait_s / 0.25)):
+            try:
+                response = await client.get(url)
+            except httpx.HTTPError:
+                return None
+            if response.status_code == 200:
+                body = response.json()
+                if body.get("ended_at") or body.get("outcome"):
+                    break
+            await asyncio.sleep(0.25)
+        return body.get("transcript") if body else None
+
+
+async def place_test_call(settings: Settings, args: argparse.Namespace) -> int:
+    from telephony.ami import AmiClient
+    from telephony.sandbox import AsteriskSandbox
+    from telephony.testcall import keys, place_call, voiced_seconds, wait
+
+    box = AsteriskSandbox.from_settings(settings, args.name)
+    if not box.is_running():
+        print("The Asterisk sandbox is not running: start `hotline demo` first.", file=sys.stderr)
+        return 1
+    steps = [wait(args.first_wait)]
+    for entry in args.dtmf:
+        steps += [keys(entry), wait(args.gap)]
+    async with AmiClient(settings.ami_host, box.ami_port, box.ami_user, box.ami_secret) as ami:
+        await ami.wait_connected(10)
+        call = await place_call(ami, box.recordings, steps, caller=args.caller, tail=args.hold)
+        call_id = await call.joined(15)
+        print(f"Calling {box.exten} as {args.caller} (call {call_id}); keys: {' '.join(args.dtmf) or 'none'}")
+        timeout = args.first_wait + len(args.dtmf) * args.gap + args.hold + 30
+        await call.ended(timeout)
+    samples, rate = call.heard()
+    print(f"The caller heard {voiced_seconds(samples, rate):.1f} s of the robot's speech.")
+    lines = await _fetch_transcript(settings, call_id)
+    if lines is None:
+        print(
+            "No transcript: the API has no record of this call"
+            " (is `hotline demo` or `hotline serve` running?)."
+        )
+        return 1
+    for line in lines:
+        who = "робот" if line.get("speaker") == "robot" else "абонент"
+        print(f"  {who}: {line.get('text')}")
+    return 0
+
+
+def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        return asyncio.run(place_test_call(settings, args))
+    except TimeoutError:
+        print(
+            "The hotline did not answer in time: is `hotline demo` (or `hotline serve`) running?",
+            file=sys.stderr,
+        )
+        return 1

@@ -40,6 +40,7 @@ class HotlineService:
         idle_timeout: float = 10.0,
         no_input_timeout: float = 6.0,
         max_call_seconds: float = 600.0,
+        record_transcript: bool = True,
     ):
         self._dialog = dialog
         self._backend = backend
@@ -48,7 +49,11 @@ class HotlineService:
         self.ami = ami
         self.joiner = CallJoiner()
         self._join_timeout = join_timeout
-        self._session_options = dict(no_input_timeout=no_input_timeout, max_call_seconds=max_call_seconds)
+        self._session_options = dict(
+            no_input_timeout=no_input_timeout,
+            max_call_seconds=max_call_seconds,
+            record_transcript=record_transcript,
+        )
         self.server = AudioSocketServer(self._handle, host, port, idle_timeout=idle_timeout)
         self.sessions: dict[str, CallSession] = {}
         self.finished: deque[CallSession] = deque(maxlen=100)  # recent calls, newest last

@@ -298,7 +298,9 @@ class AsteriskSandbox:
             target.write_text(text)
             target.chmod(0o600)
         for name in EMPTY_CONFIGS:
-            (self.host_dir / "etc" / name).write_text(templates.joinpath("quiet.conf").read_text())
+            target = self.host_dir / "etc" / name
+            target.write_text(templates.joinpath("quiet.conf").read_text())
+            target.chmod(0o600)
         music = self.host_dir / "moh" / "chime.wav"
         if not music.exists():
             write_hold_music(music)
