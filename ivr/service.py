@@ -110,7 +110,11 @@ class HotlineService:
             return None
 
     async def _handle(self, call: AudioSocketCall) -> None:
-        info = await self.joiner.wait(call.call_id, self._join_timeout) if self.ami is not None else None
+        info = None
+        if self.ami is not None:
+            # With AMI down no event will come: do not keep the caller waiting for it.
+            timeout = self._join_timeout if self.ami.connected.is_set() else 0.0
+            info = await self.joiner.wait(call.call_id, timeout)
         session = CallSession(
             call,
             backend=self._backend,
