@@ -84,16 +84,15 @@ async def through_asterisk(seconds: float) -> None:
     from ivr.service import HotlineService
     from ivr.settings import Settings
     from telephony.ami import AmiClient
-    from telephony.sandbox import AsteriskSandbox
+    from telephony.sandbox import AsteriskSandbox, free_port
     from telephony.testcall import place_call, voiced_seconds, wait
-    from tests.telephony.conftest import _free_port
     from tests.telephony.fakes import RecordingBackend
 
     class LongTone(ToneSynthesizer):
         async def synthesize(self, text, *, slow=False):
             return tone(seconds)
 
-    box = AsteriskSandbox.for_tests(Settings.from_env().asterisk_root, _free_port(), name="bench")
+    box = AsteriskSandbox.for_tests(Settings.from_env().asterisk_root, free_port(), name="bench")
     started = await asyncio.to_thread(box.start)
     print(f"asterisk sandbox: fully booted {started:.2f} s after start")
     try:

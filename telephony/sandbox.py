@@ -135,7 +135,8 @@ def _remove_chroot(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -215,8 +216,8 @@ class AsteriskSandbox:
         return cls(
             root,
             name or f"test-{os.getpid()}",
-            ami_port=_free_port(),
-            sip_port=_free_port(),
+            ami_port=free_port(),
+            sip_port=free_port(),
             ivr_port=ivr_port,
             ami_secret=secrets_module.token_urlsafe(18),
         )

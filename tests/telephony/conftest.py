@@ -6,19 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 
 import pytest
 
 from ivr.settings import Settings
 from telephony.ami import AmiClient
-from telephony.sandbox import AsteriskSandbox, SandboxError, build, is_built
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from telephony.sandbox import AsteriskSandbox, SandboxError, build, free_port, is_built
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +31,7 @@ def asterisk_root():
 def sandbox(asterisk_root):
     if os.geteuid() != 0:
         pytest.skip("running the Asterisk sandbox needs root (chroot)")
-    box = AsteriskSandbox.for_tests(asterisk_root, ivr_port=_free_port())
+    box = AsteriskSandbox.for_tests(asterisk_root, ivr_port=free_port())
     box.start()
     yield box
     box.stop()

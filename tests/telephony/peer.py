@@ -9,6 +9,15 @@ import uuid
 from telephony.audiosocket import Frame, Kind, audio_frame, dtmf_frame, encode_frame, read_frame, uuid_frame
 
 
+async def until(predicate, timeout: float = 10.0) -> None:
+    """Poll `predicate` until it holds (for conditions no event signals, like a reconnect count)."""
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
 class FakeAsterisk:
     """Connects like Asterisk's AudioSocket() and records what the server sends, with arrival times."""
 

@@ -7,20 +7,13 @@ import asyncio
 import pytest
 
 from telephony.ami import AmiClient, AmiError
-from telephony.sandbox import AsteriskSandbox
+from telephony.sandbox import AsteriskSandbox, free_port
 from telephony.testcall import TestCall
 
-from .conftest import _free_port
+from .peer import until
 
 pytestmark = pytest.mark.asterisk
 
-
-async def _until(predicate, timeout: float) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 async def test_least_privileges_refuse_what_the_ivr_does_not_need(ami):
@@ -78,16 +71,16 @@ async def test_keepalive_outlives_the_library_socket_timeout(sandbox):
         await asyncio.sleep(2.5)
         assert kept.connections == 1 and kept.connected.is_set()
         await kept.action("Ping")
-        await _until(lambda: idle.connections > 1 or not idle.connected.is_set(), 10)
+        await until(lambda: idle.connections > 1 or not idle.connected.is_set(), 10)
     finally:
         await kept.close()
         await idle.close()
 
 
 async def test_connects_when_asterisk_comes_up_later(asterisk_root):
-    port = _free_port()
+    port = free_port()
     late = AsteriskSandbox(
-        asterisk_root, "test-late", ami_port=port, sip_port=_free_port(), ivr_port=_free_port()
+        asterisk_root, "test-late", ami_port=port, sip_port=free_port(), ivr_port=free_port()
     )
     client = AmiClient("127.0.0.1", port, late.ami_user, late.ami_secret, backoff_max=0.5)
     await client.start()

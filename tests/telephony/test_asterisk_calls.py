@@ -14,6 +14,7 @@ from telephony import testcall
 from telephony.testcall import HANG_UP, keys, place_call, voiced_seconds, wait
 
 from .fakes import RecordingBackend, ScriptedRecognizer, ToneSynthesizer
+from .peer import until
 
 pytestmark = pytest.mark.asterisk
 
@@ -179,7 +180,7 @@ async def test_ami_restart_reconnects_and_the_next_call_works(sandbox, ami, hotl
     service = await hotline(dialog)
     before = ami.connections
     await asyncio.to_thread(sandbox.restart)
-    await _until(lambda: ami.connections > before and ami.connected.is_set(), 20)
+    await until(lambda: ami.connections > before and ami.connected.is_set(), 20)
     caller = await call(ami, sandbox, wait(1), keys("9"), wait(3))
     call_id = await caller.joined()
     session = await service.wait_finished(call_id)
@@ -187,10 +188,3 @@ async def test_ami_restart_reconnects_and_the_next_call_works(sandbox, ami, hotl
     assert replies == [Reply.keys("9")]
     assert session.caller == "79001110011"  # the joiner got the UserEvent over the new connection
 
-
-async def _until(predicate, timeout: float) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
