@@ -45,6 +45,7 @@ TEMPLATES = (
     "musiconhold.conf",
     "pjsip.conf",
     "indications.conf",
+    "rtp.conf",
 )
 # Files Asterisk looks for although the hotline uses nothing in them.
 EMPTY_CONFIGS = (

@@ -28,14 +28,17 @@ def asterisk_root():
 
 
 @pytest.fixture(scope="session")
-def sandbox(asterisk_root):
+def sandbox(asterisk_root, request):
     if os.geteuid() != 0:
         pytest.skip("running the Asterisk sandbox needs root (chroot)")
     box = AsteriskSandbox.for_tests(asterisk_root, ivr_port=free_port())
     box.start()
     yield box
     box.stop()
-    shutil.rmtree(box.host_dir, ignore_errors=True)
+    if request.session.testsfailed:
+        print(f"\nAsterisk sandbox kept for a look: {box.host_dir} (log: {box.log_file})")
+    else:
+        shutil.rmtree(box.host_dir, ignore_errors=True)
 
 
 @pytest.fixture

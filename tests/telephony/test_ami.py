@@ -15,7 +15,6 @@ from .peer import until
 pytestmark = pytest.mark.asterisk
 
 
-
 async def test_least_privileges_refuse_what_the_ivr_does_not_need(ami):
     with pytest.raises(AmiError, match="Permission denied"):
         await ami.action("Command", Command="core show version")

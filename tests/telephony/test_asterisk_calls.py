@@ -188,3 +188,25 @@ async def test_ami_restart_reconnects_and_the_next_call_works(sandbox, ami, hotl
     assert replies == [Reply.keys("9")]
     assert session.caller == "79001110011"  # the joiner got the UserEvent over the new connection
 
+
+async def test_a_softphone_on_the_demo_account_reaches_the_hotline_over_sip(sandbox, ami, hotline):
+    """Asterisk dials its own demo SIP account (digest auth, RTP, RFC 4733 keys) like a softphone."""
+    synth = ToneSynthesizer()
+    text = "Введите номер лицевого счёта"
+    replies = []
+
+    async def dialog(ch, backend):
+        replies.append(await ch.ask(text, dtmf=DtmfSpec(max_digits=12), timeout=10))
+
+    service = await hotline(dialog, synthesizer=synth)
+    caller = await call(ami, sandbox, wait(3), keys("0011100117#"), wait(3), context="sip-loop")
+    # A new SIP call is a new Asterisk call (its own linkedid): take the service's only session.
+    await until(lambda: len(service.finished) == 1, 20)
+    session = service.finished[0]
+    await caller.ended()
+    assert replies == [Reply.keys("0011100117")]
+    assert session.channel.startswith("PJSIP/demo-")
+    assert session.caller == "79001110011"  # the demo account's caller id
+    samples, rate = caller.heard()
+    expected = synth.seconds_for(text)
+    assert expected * 0.8 <= voiced_seconds(samples, rate) <= expected * 1.2
