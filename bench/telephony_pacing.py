@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import sys
 import time
@@ -116,6 +117,7 @@ async def through_asterisk(seconds: float) -> None:
             print(f"real Asterisk: {seconds:.0f} s prompt paced → caller heard {heard:.2f} s")
     finally:
         await asyncio.to_thread(box.stop)
+        shutil.rmtree(box.host_dir, ignore_errors=True)
 
 
 def main() -> None:
