@@ -206,19 +206,27 @@ The hotline is running.
 Ctrl+C stops everything."""
 
 
-async def _serve_api(settings: Settings, stop: asyncio.Event) -> None:
+@contextlib.asynccontextmanager
+async def serve_api(settings: Settings, *, clock=None):
+    """The account API on settings.api_host:api_port in this process (uvicorn), until the block ends."""
     import uvicorn
     from api.app import create_app
 
-    config = uvicorn.Config(
-        create_app(settings=settings), host=settings.api_host, port=settings.api_port, log_level="warning"
-    )
+    app = create_app(settings=settings, clock=clock) if clock else create_app(settings=settings)
+    config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # ours stop everything in order
     task = asyncio.create_task(server.serve())
-    await stop.wait()
-    server.should_exit = True
-    await task
+    while not server.started:
+        if task.done():
+            task.result()  # raises why it could not start (port taken, ...)
+            raise RuntimeError("the API server stopped while starting")
+        await asyncio.sleep(0.05)
+    try:
+        yield app
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def run_demo(settings: Settings, stop: asyncio.Event) -> None:
@@ -234,14 +242,12 @@ async def run_demo(settings: Settings, stop: asyncio.Event) -> None:
         started_here = True
         log.info("Asterisk sandbox up in %.1f s", seconds)
     settings = dataclasses.replace(settings, ami_secret=box.ami_secret)
-    api = asyncio.create_task(_serve_api(settings, stop))
     try:
-        await run_ivr(
-            settings, stop, on_ready=lambda: print(describe(box) + how_to_call(settings, box), flush=True)
-        )
+        async with serve_api(settings):
+            await run_ivr(
+                settings, stop, on_ready=lambda: print(describe(box) + how_to_call(settings, box), flush=True)
+            )
     finally:
-        stop.set()
-        await asyncio.gather(api, return_exceptions=True)
         if started_here:
             await asyncio.to_thread(box.stop)
 
