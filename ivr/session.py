@@ -100,6 +100,9 @@ class CallSession:
         loop = asyncio.get_running_loop()
         self._api_task = loop.create_task(self._api_worker(), name=f"session-api-{self.call_id}")
         self._record(lambda: self.backend.start_call(self.call_id, caller=self.caller, channel=self.channel))
+        # The dialog may register the call too (without the channel): ours must come first, but
+        # an API that is slow or down must not hold the greeting for long.
+        await self._drain_api(timeout=2.0)
         self._tasks = [
             loop.create_task(self._audio_pump(), name=f"session-audio-{self.call_id}"),
             loop.create_task(self._dtmf_pump(), name=f"session-dtmf-{self.call_id}"),

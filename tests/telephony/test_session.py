@@ -328,3 +328,20 @@ async def test_a_dialog_that_keeps_its_own_transcript_gets_no_duplicates():
     assert h.backend.transcript() == []
     assert h.session.transcript == [("robot", "Здравствуйте"), ("robot", "Введите")]
     assert h.backend.kinds() == ["start", "end"]
+
+
+async def test_the_call_is_registered_before_the_dialog_starts():
+    """Dialogs register the call too (without the channel); the API keeps the first registration."""
+
+    class SlowApi(RecordingBackend):
+        async def start_call(self, call_id, *, caller, channel=None):
+            await asyncio.sleep(0.3)
+            await super().start_call(call_id, caller=caller, channel=channel)
+
+    async def dialog(ch, backend):
+        backend.log.append(("dialog started",))
+
+    async with Harness(dialog) as h:
+        h.backend = SlowApi()
+        await asyncio.wait_for(h.outcome, 10)
+    assert h.backend.kinds()[:2] == ["start", "dialog started"]
