@@ -260,26 +260,60 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # ---- a test call -----------------------------------------------------------------------------
-async def _fetch_transcript(settings: Settings, call_id: str, wait_s: float = 5.0) -> list[dict] | None:
-    import httpx
+class _CallRecord:
+    """The call's record in the API, read with the operator token while the call goes on."""
 
-    token = _operator_token(settings)
-    if not token:
-        return None
-    url = f"{settings.api_url.rstrip('/')}/api/v1/calls/{call_id}"
-    async with httpx.AsyncClient(timeout=5.0, headers={"Authorization": f"Bearer {token}"}) as client:
-        body: dict = {}
-        for _ in range(int(wait_s / 0.25)):
-            try:
-                response = await client.get(url)
-            except httpx.HTTPError:
-                return None
-            if response.status_code == 200:
-                body = response.json()
-                if body.get("ended_at") or body.get("outcome"):
-                    break
+    def __init__(self, settings: Settings, call_id: str, token: str):
+        import httpx
+
+        self._url = f"{settings.api_url.rstrip('/')}/api/v1/calls/{call_id}"
+        self._http = httpx.AsyncClient(timeout=5.0, headers={"Authorization": f"Bearer {token}"})
+
+    async def get(self) -> dict | None:
+        import httpx
+
+        try:
+            response = await self._http.get(self._url)
+        except httpx.HTTPError:
+            return None
+        return response.json() if response.status_code == 200 else None
+
+    async def lines_when(self, condition: Callable[[list[dict]], bool], timeout: float) -> list[dict] | None:
+        """The transcript once `condition(lines)` holds, or None after `timeout` seconds."""
+        for _ in range(int(timeout / 0.25)):
+            body = await self.get()
+            if body is not None and condition(body.get("transcript") or []):
+                return body["transcript"]
             await asyncio.sleep(0.25)
-        return body.get("transcript") if body else None
+        return None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+async def _answer_in_turn(
+    ami, channel: str, record: _CallRecord, entries: list[str], patience: float
+) -> bool:
+    """Press each entry once the robot has spoken since the previous answer was taken; keys
+    pressed while it talks stop the prompt (barge-in), as a caller who knows the menu does."""
+    for entry in entries:
+        lines = await record.lines_when(
+            lambda lines: bool(lines) and lines[-1]["speaker"] == "robot", patience
+        )
+        if lines is None:
+            return False
+        for key in entry:
+            await ami.action("PlayDTMF", Channel=channel, Digit=key, Duration=120)
+            await asyncio.sleep(0.15)
+        taken = len(lines)
+        if (
+            await record.lines_when(
+                lambda lines, n=taken: any(x["speaker"] == "caller" for x in lines[n:]), patience
+            )
+            is None
+        ):
+            return False
+    return True
 
 
 async def place_test_call(settings: Settings, args: argparse.Namespace) -> int:
@@ -291,24 +325,46 @@ async def place_test_call(settings: Settings, args: argparse.Namespace) -> int:
     if not box.is_running():
         print("The Asterisk sandbox is not running: start `hotline demo` first.", file=sys.stderr)
         return 1
-    steps = [wait(args.first_wait)]
-    for entry in args.dtmf:
-        steps += [keys(entry), wait(args.gap)]
+    token = _operator_token(settings)
+    if token:
+        steps = [wait(args.hold + len(args.dtmf) * 60)]  # keys are pressed as the robot asks
+    else:  # no way to follow the conversation: press at fixed times
+        steps = [wait(args.first_wait)]
+        for entry in args.dtmf:
+            steps += [keys(entry), wait(args.gap)]
+        steps.append(wait(args.hold))
+    record = None
     async with AmiClient(settings.ami_host, box.ami_port, box.ami_user, box.ami_secret) as ami:
         await ami.wait_connected(10)
-        call = await place_call(ami, box.recordings, steps, caller=args.caller, tail=args.hold)
+        call = await place_call(ami, box.recordings, steps, caller=args.caller, tail=1)
         call_id = await call.joined(15)
+        channel = await call.started(15)
         print(f"Calling {box.exten} as {args.caller} (call {call_id}); keys: {' '.join(args.dtmf) or 'none'}")
-        timeout = args.first_wait + len(args.dtmf) * args.gap + args.hold + 30
-        await call.ended(timeout)
+        if token:
+            record = _CallRecord(settings, call_id, token)
+            if not await _answer_in_turn(ami, channel, record, args.dtmf, patience=45):
+                print("The robot stopped asking before all keys were pressed.", file=sys.stderr)
+        try:
+            await call.ended(
+                args.hold if token else args.first_wait + len(args.dtmf) * args.gap + args.hold + 30
+            )
+        except TimeoutError:
+            await ami.hangup(channel)  # the robot did not hang up: we do
+            await call.ended(15)
     samples, rate = call.heard()
     print(f"The caller heard {voiced_seconds(samples, rate):.1f} s of the robot's speech.")
-    lines = await _fetch_transcript(settings, call_id)
+    lines = None
+    if record is not None:
+        body = None
+        for _ in range(20):  # the IVR closes the record a moment after the line drops
+            body = await record.get()
+            if body is None or body.get("ended_at"):
+                break
+            await asyncio.sleep(0.25)
+        lines = body.get("transcript") if body else None
+        await record.aclose()
     if lines is None:
-        print(
-            "No transcript: the API has no record of this call"
-            " (is `hotline demo` or `hotline serve` running?)."
-        )
+        print("No transcript: no operator token to read it, or the API has no record of this call.")
         return 1
     for line in lines:
         who = "робот" if line.get("speaker") == "robot" else "абонент"

@@ -102,10 +102,8 @@ class TestCall:
 
     async def ended(self, timeout: float = 60.0) -> None:
         """Wait for the caller's side to hang up and its recording to be complete."""
-        try:
-            await asyncio.wait_for(self._ended.wait(), timeout)
-        finally:
-            self._remove()
+        await asyncio.wait_for(self._ended.wait(), timeout)
+        self._remove()
         await _settled(self.heard_path)
 
     def heard(self) -> tuple[np.ndarray, int]:
