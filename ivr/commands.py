@@ -143,7 +143,14 @@ async def run_ivr(settings: Settings, stop: asyncio.Event, *, use_ami: bool = Tr
             await backend.aclose()
 
 
+def _quiet_http_logs() -> None:
+    """httpx logs every request at INFO: one line per transcript line is noise on a console."""
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
 def _run_until_signal(main: Callable[[asyncio.Event], object]) -> int:
+    _quiet_http_logs()
+
     async def runner() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -200,8 +207,8 @@ The hotline is running.
     account   demo   password {box.sip_demo_password}   server 127.0.0.1:{box.sip_port} (UDP)
     dial      {box.exten}
   An operator softphone may register as "operator" (same password): escalated calls ring it.
-  No phone? In another terminal:
-    hotline call --dtmf 1 --dtmf 0011100117#
+  No phone? In another terminal (balance → "yes, that is my account" → no details → goodbye):
+    hotline call --dtmf 1 --dtmf 1 --dtmf 2 --dtmf 9
   Operator console / API: {settings.api_url}  (operator token in {settings.data_dir / DEMO_SECRETS})
 Ctrl+C stops everything."""
 
@@ -373,6 +380,7 @@ async def place_test_call(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
+    _quiet_http_logs()
     try:
         return asyncio.run(place_test_call(settings, args))
     except TimeoutError:
