@@ -32,6 +32,8 @@ NOISE_WORDS = frozenset({"[unk]", "<unk>"})
 # Outcomes stored on the call record.
 COMPLETED, HANGUP, TRANSFERRED, TIMEOUT, ERROR = "completed", "hangup", "transferred", "timeout", "error"
 # Close reasons of the AudioSocket call that mean the caller's side went away.
+# After an entry complete by length, a terminator pressed within this time is dropped.
+STRAY_TERMINATOR_SECONDS = 2.0
 PEER_GONE = frozenset(
     {"peer_hangup", "peer_closed", "peer_error", "link_lost", "idle_timeout", "write_stalled"}
 )
@@ -84,6 +86,7 @@ class CallSession:
         self._finals: deque[str] = deque()
         self._utterance_active = False
         self._last_voice = 0.0
+        self._stray: tuple[str, float] | None = None  # a terminator to ignore, until when
         self._changed = asyncio.Event()
         self._transferred = False
         self._hung_up_by_us = False
@@ -289,6 +292,7 @@ class CallSession:
                 else:
                     digits += key
                     if len(digits) >= dtmf.max_digits:
+                        self._swallow_terminator(dtmf.terminator)
                         return Reply.keys(digits)
                 deadline = loop.time() + dtmf.inter_digit_timeout
             if self._finals and not digits:
@@ -326,9 +330,22 @@ class CallSession:
         await self.call.closed.wait()
         self._kick()
 
+    def _swallow_terminator(self, terminator: str | None) -> None:
+        """A full entry is often still ended with `#` out of habit: that key answers nothing."""
+        if not terminator:
+            return
+        if self._keys and self._keys[0] == terminator:
+            self._keys.popleft()
+        else:
+            self._stray = (terminator, asyncio.get_running_loop().time() + STRAY_TERMINATOR_SECONDS)
+
     async def _dtmf_pump(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             key = await self.call.dtmf.get()
+            stray, self._stray = self._stray, None
+            if stray is not None and key == stray[0] and loop.time() < stray[1]:
+                continue
             self._keys.append(key)
             self._kick()
 

@@ -345,3 +345,24 @@ async def test_the_call_is_registered_before_the_dialog_starts():
         h.backend = SlowApi()
         await asyncio.wait_for(h.outcome, 10)
     assert h.backend.kinds()[:2] == ["start", "dialog started"]
+
+
+@pytest.mark.parametrize("late", [False, True])
+async def test_a_terminator_after_a_full_entry_answers_nothing(late):
+    replies = []
+
+    async def dialog(ch, backend):
+        replies.append(await ch.ask("Номер", dtmf=DtmfSpec(max_digits=4), timeout=5))
+        replies.append(await ch.ask("Верно?", dtmf=DtmfSpec(max_digits=1), timeout=5))
+
+    async with Harness(dialog) as h:
+        await h.peer.wait_for(lambda: h.speech_frames() > 0)
+        for key in "1234":
+            h.peer.send_dtmf(key)
+        if late:  # pressed after the first answer was taken
+            await h.peer.wait_for(lambda: len(replies) == 1)
+        h.peer.send_dtmf("#")
+        await asyncio.sleep(0.2)
+        h.peer.send_dtmf("1")
+        await asyncio.wait_for(h.outcome, 10)
+    assert replies == [Reply.keys("1234"), Reply.keys("1")]
