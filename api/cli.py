@@ -1,9 +1,173 @@
-"""`hotline` subcommands owned by the `api` package."""
+"""`hotline` subcommands owned by the `api` package.
+
+hotline api                          serve the account API (uvicorn) on HOTLINE_API_HOST:PORT
+hotline db upgrade                   create or migrate the database at HOTLINE_DATABASE_URL
+hotline demo-data                    create/migrate the database and fill it with the demo
+hotline import-registry FILE.csv     import the billing registry (one transaction)
+hotline export-readings --since D    write the readings the hotline collected as CSV
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ivr.settings import Settings
+
+
+def _url_for_humans(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or migrated; the message is for people."""
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[Session]:
+    """A session on the database at the latest schema; DatabaseUnavailable when it cannot be reached."""
+    from api.db import ensure_sqlite_dir, make_engine, upgrade_engine
+
+    ensure_sqlite_dir(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        try:
+            upgrade_engine(engine)
+        except DBAPIError as exc:
+            raise DatabaseUnavailable(
+                f"database {_url_for_humans(settings.database_url)} unavailable: "
+                f"{str(exc.orig or exc).strip().splitlines()[0]}"
+            ) from exc
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _needs_database(command: Callable[[argparse.Namespace, Settings, Session], int]):
+    """Run `command` with a session; a database that is down is a one-line error and exit status 2."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        try:
+            with _database(settings) as session:
+                return command(args, settings, session)
+        except DatabaseUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def _today(settings: Settings) -> date:
+    return datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(settings=settings)
+    uvicorn.run(
+        app,
+        host=args.host or settings.api_host,
+        port=args.port or settings.api_port,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+@_needs_database
+def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings, _session: Session) -> int:
+    print(f"database {_url_for_humans(settings.database_url)} is at the latest schema")
+    return 0
+
+
+@_needs_database
+def cmd_demo_data(_args: argparse.Namespace, settings: Settings, session: Session) -> int:
+    from api.demo import fill
+
+    accounts = fill(session, _today(settings), ZoneInfo(settings.timezone))
+    session.commit()
+    print(f"demo data in {_url_for_humans(settings.database_url)}: {len(accounts)} accounts, 12 months")
+    for spec in accounts:
+        print(f"  {spec.text}  {spec.owner}  phones {', '.join(spec.phones)}  ({spec.pattern})")
+    return 0
+
+
+@_needs_database
+def cmd_import_registry(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+    from api.registry import RegistryError, import_file
+
+    try:
+        report = import_file(session, Path(args.file), ZoneInfo(settings.timezone))
+    except RegistryError as exc:
+        print(f"error: {args.file}: {exc}; nothing was imported", file=sys.stderr)
+        return 1
+    print(f"imported {args.file}: {report}")
+    return 0
+
+
+def _date_arg(text: str) -> date:
+    from api.registry import parse_date
+
+    value = parse_date(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (2025-11-01 or 01.11.2025)")
+    return value
+
+
+@_needs_database
+def cmd_export_readings(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+    from api.export import export_readings
+
+    target = open(args.out, "w", encoding=args.encoding, newline="") if args.out else nullcontext(sys.stdout)
+    with target as out:
+        count = export_readings(session, args.since, ZoneInfo(settings.timezone), out)
+    print(
+        f"exported {count} readings taken since {args.since.isoformat()}"
+        + (f" to {args.out}" if args.out else ""),
+        file=sys.stderr,
+    )
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to the `hotline` parser."""
+    p = sub.add_parser("api", help="serve the account API (OpenAPI docs at /docs)")
+    p.add_argument("--host", help="default: HOTLINE_API_HOST")
+    p.add_argument("--port", type=int, help="default: HOTLINE_API_PORT")
+    p.set_defaults(func=cmd_api)
+
+    p = sub.add_parser("db", help="database schema")
+    db_sub = p.add_subparsers(dest="db_command", metavar="ACTION")
+    db_sub.required = True
+    up = db_sub.add_parser("upgrade", help="create or migrate the database at HOTLINE_DATABASE_URL")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("demo-data", help="create/migrate the database and fill it with demo accounts")
+    p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("import-registry", help="import the billing registry CSV (all rows or none)")
+    p.add_argument("file", help="CSV file, ';'-separated, UTF-8 or cp1251 (columns: see README)")
+    p.set_defaults(func=cmd_import_registry)
+
+    p = sub.add_parser("export-readings", help="write the readings the hotline collected as CSV")
+    p.add_argument("--since", type=_date_arg, required=True, help="first day to export (local date)")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    p.add_argument(
+        "--encoding",
+        default="utf-8",
+        choices=("utf-8", "utf-8-sig", "cp1251"),
+        help="file encoding (default utf-8; utf-8-sig or cp1251 for Excel)",
+    )
+    p.set_defaults(func=cmd_export_readings)

@@ -95,6 +95,9 @@ class Settings:
     sip_port: int = 5060
     sip_demo_password: str | None = None
     audiosocket_idle_timeout: float = 10.0
+    # Account API: unknown account numbers one call or one caller number may ask for before
+    # further account look-ups are refused (429 too_many_unknown_accounts).
+    unknown_accounts_limit: int = 5
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -134,4 +137,5 @@ class Settings:
             sip_port=_int("HOTLINE_SIP_PORT", 5060),
             sip_demo_password=_env("HOTLINE_SIP_DEMO_PASSWORD"),
             audiosocket_idle_timeout=_float("HOTLINE_AUDIOSOCKET_IDLE_TIMEOUT", 10.0),
+            unknown_accounts_limit=_int("HOTLINE_UNKNOWN_ACCOUNTS_LIMIT", 5),
         )

@@ -1,0 +1,88 @@
+"""Engines, sessions and schema upgrades.
+
+Why programmatic Alembic: the app, the CLI and the tests all bring a database
+to the latest schema the same way (`upgrade(url)`), without an alembic.ini
+next to the working directory.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+log = logging.getLogger("api.db")
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine with the settings every part of the hotline wants.
+
+    SQLite: foreign keys on, WAL (readers never block the writer), a busy
+    timeout so concurrent writers wait instead of failing. PostgreSQL: short
+    connect timeout, so a database that is down answers 503 quickly.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=15000")
+            if url.database not in (None, "", ":memory:"):
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+        return engine
+    connect_args = {"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def ensure_sqlite_dir(database_url: str) -> None:
+    """Create the folder of a SQLite file (the default lives under HOTLINE_DATA_DIR)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def upgrade_engine(engine: Engine) -> None:
+    """`alembic upgrade head`, then the reference data (territories, offices, services)."""
+    from api.reference import ensure_reference
+
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        before = MigrationContext.configure(conn).get_current_revision()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        after = MigrationContext.configure(conn).get_current_revision()
+    if before != after:
+        log.info("database schema upgraded from %s to %s", before or "empty", after)
+    with Session(engine) as session, session.begin():
+        ensure_reference(session)
+
+
+def upgrade(database_url: str) -> None:
+    """Bring the database at `database_url` to the latest schema and reference data."""
+    engine = make_engine(database_url)
+    try:
+        upgrade_engine(engine)
+    finally:
+        engine.dispose()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

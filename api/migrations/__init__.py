@@ -1,0 +1,1 @@
+"""Alembic migrations of the account database (run through `api.db.upgrade`)."""

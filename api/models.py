@@ -1,0 +1,348 @@
+"""The account service's tables (SQLAlchemy 2 declarative models).
+
+Why this shape: the balance is never stored, it is derived from monthly charge
+lines, penalty lines and payments (as the billing's personal-account pages show
+it), so an import or a correction can never leave a stale total behind.
+Migrations in `api/migrations/` are generated from these models.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from api.types import Fixed, Money, UTCDateTime
+
+# Stable constraint names, so migrations can alter them on every database.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+READING_SOURCES = ("ivr", "operator", "import")
+ESCALATION_STATUSES = ("open", "taken", "closed")
+
+
+class Office(Base):
+    """An office where residents are received (seed 000, section 3.3.4)."""
+
+    __tablename__ = "offices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(300))
+    hours: Mapped[list[OfficeHours]] = relationship(
+        back_populates="office", order_by="OfficeHours.position", cascade="all, delete-orphan"
+    )
+
+
+class OfficeHours(Base):
+    """One opening-hours rule: the same times on a group of weekdays."""
+
+    __tablename__ = "office_hours"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)
+    days: Mapped[str] = mapped_column(String(40))  # "mon,tue,thu,fri"
+    opens: Mapped[str] = mapped_column(String(5))  # "08:30"
+    closes: Mapped[str] = mapped_column(String(5))
+    break_start: Mapped[str | None] = mapped_column(String(5))
+    break_end: Mapped[str | None] = mapped_column(String(5))
+    office: Mapped[Office] = relationship(back_populates="hours")
+
+
+class Territory(Base):
+    """An account suffix 0–9 and the territory it stands for."""
+
+    __tablename__ = "territories"
+    suffix: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(100))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    office: Mapped[Office | None] = relationship()
+    __table_args__ = (CheckConstraint("suffix BETWEEN 0 AND 9", name="suffix_digit"),)
+
+
+class Service(Base):
+    """A billed service (waste, cold water, ...), with its unit."""
+
+    __tablename__ = "services"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    unit: Mapped[str] = mapped_column(String(20))
+
+
+account_phones = Table(
+    "account_phones",
+    Base.metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("phone_id", ForeignKey("phones.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Phone(Base):
+    """A phone number on file, normalised to 11 digits starting with 7."""
+
+    __tablename__ = "phones"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(11), unique=True)
+    accounts: Mapped[list[Account]] = relationship(secondary=account_phones, back_populates="phones")
+
+
+class Account(Base):
+    """A personal account `NNNNNNNNN-S`: nine digits plus the territory suffix."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(9))
+    suffix: Mapped[int] = mapped_column(ForeignKey("territories.suffix"))
+    owner_name: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    area: Mapped[Decimal | None] = mapped_column(Fixed(10, 2))
+    web_registered_on: Mapped[date | None] = mapped_column(Date)
+    e_receipt: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Balance before the first month on record (debt positive): lets the billing load a history window.
+    opening_balance: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    territory: Mapped[Territory] = relationship()
+    phones: Mapped[list[Phone]] = relationship(
+        secondary=account_phones, back_populates="accounts", order_by="Phone.number"
+    )
+    __table_args__ = (UniqueConstraint("number", "suffix"),)
+
+    @property
+    def text(self) -> str:
+        return f"{self.number}-{self.suffix}"
+
+
+class Charge(Base):
+    """One service's line of one month: charged, recalculation, tariff, quantity."""
+
+    __tablename__ = "charges"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    period: Mapped[date] = mapped_column(Date)  # first day of the month
+    service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
+    charged: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    recalculation: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    tariff: Mapped[Decimal | None] = mapped_column(Fixed(12, 4))
+    quantity: Mapped[Decimal | None] = mapped_column(Fixed(14, 3))
+    service: Mapped[Service] = relationship()
+    __table_args__ = (UniqueConstraint("account_id", "period", "service_code"),)
+
+
+class Penalty(Base):
+    """Penalties (пени) of one month, their own line as on the receipt."""
+
+    __tablename__ = "penalties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    period: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    __table_args__ = (UniqueConstraint("account_id", "period"),)
+
+
+class Payment(Base):
+    """A payment received; `ref` is the billing's document number when it has one."""
+
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    channel: Mapped[str] = mapped_column(String(40), default="")
+    ref: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        UniqueConstraint("account_id", "ref"),
+        Index("ix_payments_account_paid_on", "account_id", "paid_on"),
+    )
+
+
+class Meter(Base):
+    """An individual meter of an account."""
+
+    __tablename__ = "meters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
+    serial: Mapped[str] = mapped_column(String(40))
+    verification_due: Mapped[date | None] = mapped_column(Date)
+    service: Mapped[Service] = relationship()
+    account: Mapped[Account] = relationship()
+    __table_args__ = (UniqueConstraint("account_id", "service_code", "serial"),)
+
+
+class Reading(Base):
+    """A meter reading; stored once per (call, meter) when it came from a call."""
+
+    __tablename__ = "readings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"))
+    value: Mapped[Decimal] = mapped_column(Fixed(14, 3))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(16))
+    call_id: Mapped[str | None] = mapped_column(String(64))
+    operator: Mapped[str | None] = mapped_column(String(100))
+    meter: Mapped[Meter] = relationship()
+    __table_args__ = (
+        UniqueConstraint("call_id", "meter_id"),
+        CheckConstraint("source IN ('ivr', 'operator', 'import')", name="source_known"),
+        Index("ix_readings_meter_taken_at", "meter_id", "taken_at"),
+        Index("ix_readings_taken_at", "taken_at"),
+    )
+
+
+class Call(Base):
+    """A call the IVR answered; the operator console shows it live."""
+
+    __tablename__ = "calls"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    caller: Mapped[str | None] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    account: Mapped[str | None] = mapped_column(String(11))
+    step: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    lines: Mapped[list[TranscriptLine]] = relationship(
+        order_by="TranscriptLine.id", cascade="all, delete-orphan", back_populates="call"
+    )
+
+
+class TranscriptLine(Base):
+    __tablename__ = "transcript_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    speaker: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    call: Mapped[Call] = relationship(back_populates="lines")
+
+
+class Escalation(Base):
+    """A call handed to operators, with its context; one operator takes it."""
+
+    __tablename__ = "escalations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    account: Mapped[str | None] = mapped_column(String(11))
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    operator: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    call: Mapped[Call] = relationship()
+    __table_args__ = (CheckConstraint("status IN ('open', 'taken', 'closed')", name="status_known"),)
+
+
+promotion_territories = Table(
+    "promotion_territories",
+    Base.metadata,
+    Column("promotion_id", ForeignKey("promotions.id", ondelete="CASCADE"), primary_key=True),
+    Column("suffix", ForeignKey("territories.suffix"), primary_key=True),
+)
+
+
+class Promotion(Base):
+    """A promotion (seed 000: «Хорошая привычка – твой Личный кабинет!»)."""
+
+    __tablename__ = "promotions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    prize: Mapped[str] = mapped_column(String(300))
+    territories: Mapped[list[Territory]] = relationship(
+        secondary=promotion_territories, order_by="Territory.suffix"
+    )
+    terms: Mapped[list[PromotionTerm]] = relationship(
+        order_by="PromotionTerm.position", cascade="all, delete-orphan"
+    )
+
+
+class PromotionTerm(Base):
+    """One question/answer block of a promotion's terms."""
+
+    __tablename__ = "promotion_terms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(SmallInteger)
+    topic: Mapped[str] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+
+
+class VerificationAttempt(Base):
+    """One ownership check (successful or not); failures count towards a lock."""
+
+    __tablename__ = "verification_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    caller: Mapped[str | None] = mapped_column(String(32))
+    method: Mapped[str | None] = mapped_column(String(16))
+    success: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        Index("ix_verification_attempts_account_at", "account_id", "at"),
+        Index("ix_verification_attempts_caller_at", "caller", "at"),
+    )
+
+
+class VerificationLock(Base):
+    """A lock on knowledge checks, for an account or for a caller number."""
+
+    __tablename__ = "verification_locks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))  # account | caller
+    key: Mapped[str] = mapped_column(String(32))  # account id or caller number
+    locked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (Index("ix_verification_locks_scope_key", "scope", "key"),)
+
+
+class CallVerification(Base):
+    """Which accounts a call has proved ownership of (X-Call-Id lets the IVR in)."""
+
+    __tablename__ = "call_verifications"
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    method: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UnknownAccountLookup(Base):
+    """An IVR request for an account that does not exist: the enumeration guard counts them."""
+
+    __tablename__ = "unknown_account_lookups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    caller: Mapped[str | None] = mapped_column(String(32), index=True)
+    account_masked: Mapped[str] = mapped_column(String(11))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

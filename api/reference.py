@@ -1,0 +1,265 @@
+"""Reference data from the customer's documents: territories, offices, services, promotion terms.
+
+Source: seed 000 (the promotion regulation of ООО «ЭкоТек»): the suffix table
+(appendix 3, step 2), the offices and their hours (section 3.3.4), the prize
+(appendix 2) and the rules the terms below retell. Where 3.3.4 groups
+territories, the office that serves the group serves every suffix in it:
+Калтан (7) and Осинники (6) → the Осинники office; Краснобродский (3) goes
+with Киселевск (2) (group 5 of section 1.2) → the Киселевск office; Шерегеш (9)
+lies in the Таштагол district → the Таштагол office.
+Written into the database by `ensure_reference` (idempotent; also re-applies
+corrections made here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import Office, OfficeHours, Promotion, PromotionTerm, Service, Territory
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MON_TUE_THU_FRI = ("mon", "tue", "thu", "fri")
+
+
+@dataclass(frozen=True)
+class Hours:
+    days: tuple[str, ...]
+    open: str
+    close: str
+    lunch: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
+class OfficeInfo:
+    key: str
+    city: str
+    address: str
+    hours: tuple[Hours, ...]
+
+
+LUNCH_12 = ("12:00", "13:00")
+
+OFFICES: dict[str, OfficeInfo] = {
+    o.key: o
+    for o in (
+        OfficeInfo(
+            "novokuznetsk",
+            "Новокузнецк",
+            "г. Новокузнецк, ул. Металлургов, 48",
+            (Hours(MON_TUE_THU_FRI, "08:30", "17:00", LUNCH_12),),
+        ),
+        OfficeInfo(
+            "prokopyevsk",
+            "Прокопьевск",
+            "г. Прокопьевск, ул. Институтская, 9А",
+            (Hours(MON_TUE_THU_FRI, "08:30", "18:00", None),),
+        ),
+        OfficeInfo(
+            "kiselyovsk",
+            "Киселевск",
+            "г. Киселевск, ул. Транспортная, 54",
+            (Hours(MON_TUE_THU_FRI, "09:00", "18:00", ("12:30", "13:30")),),
+        ),
+        # The seed gives the lunch break in the Mon/Tue/Thu sentence only; Friday is a short day.
+        OfficeInfo(
+            "myski",
+            "Мыски",
+            "г. Мыски, ул. Восточная, 6",
+            (
+                Hours(("mon", "tue", "thu"), "08:30", "18:00", LUNCH_12),
+                Hours(("fri",), "08:30", "16:00", None),
+            ),
+        ),
+        OfficeInfo(
+            "mezhdurechensk",
+            "Междуреченск",
+            "г. Междуреченск, ул. Гончаренко, 4а, 2 этаж",
+            (Hours(MON_TUE_THU_FRI, "08:30", "17:30", LUNCH_12),),
+        ),
+        OfficeInfo(
+            "osinniki",
+            "Осинники",
+            "г. Осинники, Зеленый переулок, 16",
+            (Hours(MON_TUE_THU_FRI, "08:30", "17:30", LUNCH_12),),
+        ),
+        OfficeInfo(
+            "tashtagol",
+            "Таштагол",
+            "г. Таштагол, ул. Поспелова, 5А",
+            (Hours(MON_TUE_THU_FRI, "08:30", "17:30", LUNCH_12),),
+        ),
+    )
+}
+
+# suffix → (territory name as in the seed's suffix table, office key)
+TERRITORIES: dict[int, tuple[str, str]] = {
+    0: ("Новокузнецк и район", "novokuznetsk"),
+    1: ("Прокопьевск и район", "prokopyevsk"),
+    2: ("Киселевск и район", "kiselyovsk"),
+    3: ("Краснобродский и район", "kiselyovsk"),
+    4: ("Мыски и район", "myski"),
+    5: ("Междуреченск и район", "mezhdurechensk"),
+    6: ("Осинники и район", "osinniki"),
+    7: ("Калтан и район", "osinniki"),
+    8: ("Таштагол и район", "tashtagol"),
+    9: ("Шерегеш", "tashtagol"),
+}
+
+# code → (name the robot reads out, unit)
+SERVICES: dict[str, tuple[str, str]] = {
+    "waste": ("обращение с ТКО", "чел."),
+    "cold_water": ("холодная вода", "м³"),
+    "hot_water": ("горячая вода", "м³"),
+    "electricity_day": ("электроэнергия, день", "кВт·ч"),
+    "electricity_night": ("электроэнергия, ночь", "кВт·ч"),
+    "gas": ("газ", "м³"),
+    "heat": ("отопление", "Гкал"),
+}
+METERED_SERVICES = ("cold_water", "hot_water", "electricity_day", "electricity_night", "gas", "heat")
+
+PROMOTION_NAME = "Хорошая привычка – твой Личный кабинет!"
+PROMOTION_PRIZE = "подарочный сертификат в магазин товаров для спорта и отдыха на 10 000 рублей"
+PROMOTION_TOPICS = (
+    "participants",
+    "territories",
+    "period",
+    "registration",
+    "prize",
+    "draw",
+    "collect",
+    "unclaimed",
+)
+
+MONTHS_GENITIVE = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+
+
+def russian_date(d: date) -> str:
+    return f"{d.day} {MONTHS_GENITIVE[d.month - 1]} {d.year} года"
+
+
+def promotion_terms(starts_on: date, ends_on: date) -> list[tuple[str, str, str]]:
+    """(topic, question, answer) blocks retelling seed 000 for callers."""
+    return [
+        (
+            "participants",
+            "Кто может участвовать в акции?",
+            "Собственники и наниматели жилых помещений в многоквартирных и частных домах, которые получают "
+            "услугу «Обращение с твердыми коммунальными отходами» от ООО «ЭкоТек» и зарегистрировались "
+            "в личном кабинете в период проведения акции.",
+        ),
+        (
+            "territories",
+            "На каких территориях проходит акция?",
+            "Новокузнецк и Новокузнецкий район; Прокопьевск и Прокопьевский район; Таштагольский район; "
+            "Междуреченский и Мысковский городские округа; Киселевский и Краснобродский городские округа; "
+            "Калтанский и Осинниковский городские округа. Всего шесть территорий.",
+        ),
+        (
+            "period",
+            "Когда проходит акция?",
+            f"Акция проходит с {russian_date(starts_on)} по {russian_date(ends_on)}. "
+            "Участвуют те, кто зарегистрировался в личном кабинете в эти дни.",
+        ),
+        (
+            "registration",
+            "Как принять участие?",
+            "Зарегистрируйтесь в личном кабинете на сайте kuzro.ru: нажмите «Зарегистрироваться», заполните "
+            "поля, укажите номер лицевого счета с суффиксом территории через дефис, например 001110011-7, "
+            "и подтвердите регистрацию по ссылке из письма — ссылка действует 4 часа.",
+        ),
+        (
+            "prize",
+            "Какой приз?",
+            "На каждую из шести территорий — один подарочный сертификат в магазин товаров для спорта "
+            "и отдыха на 10 000 рублей. Денежный эквивалент приза не выплачивается.",
+        ),
+        (
+            "draw",
+            "Как определят победителей?",
+            "В течение 15 рабочих дней после окончания акции комиссия выгрузит лицевые счета, "
+            "зарегистрированные в личном кабинете за время акции, и выберет победителей генератором "
+            "случайных чисел. Видеозапись розыгрыша опубликуют на сайте kuzro.ru. Победителю позвонят "
+            "по номеру телефона, указанному при регистрации личного кабинета.",
+        ),
+        (
+            "collect",
+            "Где получить приз?",
+            "В офисе приема граждан ООО «ЭкоТек», который обслуживает вашу территорию: Новокузнецк — "
+            "ул. Металлургов, 48; Прокопьевск — ул. Институтская, 9А; "
+            "Таштагол и Шерегеш — ул. Поспелова, 5А; Междуреченск — ул. Гончаренко, 4а; "
+            "Мыски — ул. Восточная, 6; Киселевск и Краснобродский — "
+            "ул. Транспортная, 54; Калтан и Осинники — г. Осинники, Зеленый переулок, 16.",
+        ),
+        (
+            "unclaimed",
+            "Что будет, если не забрать приз?",
+            "Невостребованный приз хранится один месяц с даты публикации итогов акции, потом он "
+            "выдаче не подлежит.",
+        ),
+    ]
+
+
+def ensure_reference(session: Session) -> None:
+    """Insert or correct offices, territories and services (idempotent)."""
+    offices_by_address = {o.address: o for o in session.scalars(select(Office))}
+    office_for_key: dict[str, Office] = {}
+    for info in OFFICES.values():
+        office = offices_by_address.get(info.address)
+        if office is None:
+            office = Office(city=info.city, address=info.address)
+            session.add(office)
+        office.city = info.city
+        wanted = [(",".join(h.days), h.open, h.close, *(h.lunch or (None, None))) for h in info.hours]
+        have = [(h.days, h.opens, h.closes, h.break_start, h.break_end) for h in office.hours]
+        if have != wanted:
+            office.hours = [
+                OfficeHours(position=i, days=d, opens=o, closes=c, break_start=bs, break_end=be)
+                for i, (d, o, c, bs, be) in enumerate(wanted)
+            ]
+        office_for_key[info.key] = office
+    session.flush()
+    territories = {t.suffix: t for t in session.scalars(select(Territory))}
+    for suffix, (name, office_key) in TERRITORIES.items():
+        territory = territories.get(suffix) or Territory(suffix=suffix)
+        territory.name = name
+        territory.office = office_for_key[office_key]
+        session.add(territory)
+    services = {s.code: s for s in session.scalars(select(Service))}
+    for code, (name, unit) in SERVICES.items():
+        service = services.get(code) or Service(code=code)
+        service.name, service.unit = name, unit
+        session.add(service)
+    session.flush()
+
+
+def ensure_promotion(session: Session, starts_on: date, ends_on: date) -> Promotion:
+    """The seed's promotion for the given period, in all ten territories (idempotent by name)."""
+    promo = session.scalar(select(Promotion).where(Promotion.name == PROMOTION_NAME))
+    if promo is None:
+        promo = Promotion(name=PROMOTION_NAME)
+        session.add(promo)
+    promo.starts_on, promo.ends_on, promo.prize = starts_on, ends_on, PROMOTION_PRIZE
+    promo.territories = list(session.scalars(select(Territory).order_by(Territory.suffix)))
+    promo.terms = [
+        PromotionTerm(position=i, topic=t, question=q, answer=a)
+        for i, (t, q, a) in enumerate(promotion_terms(starts_on, ends_on))
+    ]
+    session.flush()
+    return promo

@@ -1,0 +1,1 @@
+"""HTTP endpoints of the account API, grouped by what they serve."""
