@@ -32,8 +32,9 @@ class Backend(Protocol):
     async def accounts_for_phone(self, phone: str) -> list[str]:
         """Accounts whose phones on file include `phone` (any spelling: +7…, 8…)."""
 
-    async def account(self, account: str) -> dict[str, Any] | None:
-        """Summary {"account", "territory": {"suffix", "name"}, ...} or None if unknown."""
+    async def account(self, account: str, *, call_id: str | None = None) -> dict[str, Any] | None:
+        """Summary {"account", "territory": {"suffix", "name"}, ...} or None if unknown. `call_id`
+        lets the API's enumeration guard count unknown numbers per call (429 past its limit)."""
 
     async def verify(
         self, account: str, *, call_id: str, caller: str | None, last_payment: Decimal | None = None

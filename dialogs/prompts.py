@@ -1,8 +1,659 @@
-"""The prompt catalogue: every Russian sentence the robot speaks (dialogs issue fills it)."""
+"""The prompt catalogue: every Russian sentence the robot speaks, and the words it listens for.
+
+Why one file: the wording is tuned for elderly callers (short sentences, one
+request at a time, the keypad always offered as a way out) and is reviewed by
+people who do not read the dialog code. Each question carries its re-prompt in
+other words, its keypad alternative and the grammar words the recogniser
+listens for, so recognition and prompts stay in step. Money, dates and account
+numbers are turned into words by `dialogs.spoken` (speech.numbers); this file
+only places them in sentences. `static_texts()` lists every fixed sentence for
+pre-rendering.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+# ---------------------------------------------------------------------------
+# Building blocks
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer to a closed question: said with any of `words` (whole phrases or single
+    words, also the recogniser's grammar) or pressed as `key`. `stems` catch other word
+    forms when the recogniser runs without a grammar (big model, free speech)."""
+
+    name: str
+    key: str | None
+    words: tuple[str, ...]
+    stems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question and its fallbacks: `prompt` first, `reprompt` (other words) after the
+    first miss, `keypad` (how to answer with keys) after the second."""
+
+    prompt: str
+    reprompt: str
+    keypad: str
+    grammar: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = field(default=())
+
+    def choice_words(self) -> tuple[str, ...]:
+        return tuple(word for choice in self.choices for word in choice.words)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# ---------------------------------------------------------------------------
+# Words understood at every question
+
+# Letters a recogniser may print either way; answers are compared with the second.
+SPELLING_VARIANTS = (("ё", "е"),)
+
+REPEAT_WORDS = ("повторите", "повтори", "повторить", "ещё раз", "еще раз", "не расслышал", "не расслышала")
+SLOWER_WORDS = ("медленнее", "помедленнее", "медленней", "помедленней")
+OPERATOR_WORDS = ("оператор", "оператора", "оператором", "человек", "специалист", "консультант")
+OPERATOR_STEMS = ("оператор", "специалист", "консультант", "живой человек", "с человеком")
+STUCK_WORDS = ("не понимаю", "непонятно", "помогите", "ничего не понимаю")
+REPEAT_KEY = "*"
+OPERATOR_KEY = "0"
+GLOBAL_GRAMMAR = REPEAT_WORDS + SLOWER_WORDS + OPERATOR_WORDS + STUCK_WORDS
+
+YES_WORDS = ("да", "верно", "правильно", "точно", "конечно", "ага", "угу", "хорошо", "давайте")
+NO_WORDS = ("нет", "неверно", "неправильно", "не надо", "не нужно", "нет спасибо")
+YES_KEY = "1"
+NO_KEY = "2"
+YES = Choice("yes", YES_KEY, YES_WORDS)
+NO = Choice("no", NO_KEY, NO_WORDS, ("не верно", "не правильно", "не так"))
+
+DIGIT_WORDS = (
+    "ноль", "нуль", "нуля", "нулей", "один", "одна", "два", "две", "три", "четыре", "пять",
+    "шесть", "семь", "восемь", "девять",
+)
+NUMBER_WORDS = DIGIT_WORDS + (
+    "десять", "одиннадцать", "двенадцать", "тринадцать", "четырнадцать", "пятнадцать",
+    "шестнадцать", "семнадцать", "восемнадцать", "девятнадцать", "двадцать", "тридцать",
+    "сорок", "пятьдесят", "шестьдесят", "семьдесят", "восемьдесят", "девяносто", "сто",
+    "двести", "триста", "четыреста", "пятьсот", "шестьсот", "семьсот", "восемьсот",
+    "девятьсот", "тысяча", "тысячи", "тысяч",
+)
+TERRITORY_WORDS = (
+    "новокузнецк", "новокузнецка", "новокузнецкий", "прокопьевск", "прокопьевска",
+    "прокопьевский", "киселевск", "киселёвск", "киселевска", "краснобродский", "красный брод",
+    "мыски", "мысков", "мысковский", "междуреченск", "междуреченска", "осинники", "осинников",
+    "осинниковский", "калтан", "калтана", "калтанский", "таштагол", "таштагола",
+    "таштагольский", "шерегеш", "шерегеша", "район", "город", "из",
+    # "офис в Калтане": the towns after "в"
+    "в", "во", "новокузнецке", "прокопьевске", "киселевске", "мысках", "междуреченске", "осинниках",
+    "калтане", "таштаголе", "шерегеше",
+)
+ACCOUNT_GRAMMAR = NUMBER_WORDS + TERRITORY_WORDS + ("тире", "дефис", "черта", "минус")
+AMOUNT_GRAMMAR = NUMBER_WORDS + (
+    "рубль", "рубля", "рублей", "копейка", "копейки", "копеек", "и", "ровно", "не знаю", "не помню",
+)
+READING_GRAMMAR = NUMBER_WORDS + (
+    "и", "целых", "целая", "десятых", "десятая", "сотых", "запятая", "точка", "пропустить", "дальше",
+)
+DONT_KNOW_WORDS = ("не знаю", "не помню", "забыл", "забыла")
+SKIP_WORDS = ("пропустить", "пропусти", "дальше", "следующий")
+
+# ---------------------------------------------------------------------------
+# Greeting, menu, goodbye
+
+GREETING = (
+    "Здравствуйте! Вы позвонили на горячую линию компании ЭкоТек. "
+    "Разговор может записываться."
+)
+
+MENU_CHOICES = (
+    Choice("balance", "1", ("баланс", "долг", "задолженность", "сколько платить", "оплата", "квитанция"),
+           ("баланс", "долг", "задолж", "сколько", "заплат", "оплат", "квитанц", "начислен")),
+    Choice("readings", "2", ("показания", "передать показания", "счётчик", "счетчик", "счётчики"),
+           ("показан", "счётчик", "счетчик", "передать")),
+    Choice("promotion", "3", ("акция", "акции", "приз", "розыгрыш", "личный кабинет"),
+           ("акци", "приз", "розыгр", "кабинет", "подарок")),
+    Choice("offices", "4", ("офис", "офисы", "адрес", "адреса", "часы работы", "приём"),
+           ("офис", "адрес", "часы", "приём", "прием", "где находит")),
+    Choice("goodbye", "9", ("до свидания", "всё", "ничего", "больше ничего", "спасибо", "нет", "закончить"),
+           ("свидани", "всего доброго", "больше ничего")),
+)
+
+MENU = Question(
+    grammar=TERRITORY_WORDS,
+    prompt="Скажите, что вас интересует: баланс, показания счётчиков, акция, офисы или оператор.",
+    reprompt="Скажите одно слово: баланс, показания, акция, офисы. Или скажите: оператор.",
+    keypad=(
+        "Можно нажать кнопку на телефоне. Баланс — один. Показания — два. Акция — три. "
+        "Офисы — четыре. Оператор — ноль. Повторить — звёздочка."
+    ),
+    choices=MENU_CHOICES,
+)
+
+MENU_AGAIN = Question(
+    grammar=TERRITORY_WORDS,
+    prompt="Чем ещё могу помочь? Баланс, показания, акция, офисы или оператор? Или скажите: до свидания.",
+    reprompt=(
+        "Если больше ничего не нужно, скажите: до свидания. "
+        "Или назовите: баланс, показания, акция, офисы."
+    ),
+    keypad=(
+        "Баланс — один. Показания — два. Акция — три. Офисы — четыре. Оператор — ноль. "
+        "Закончить разговор — девять."
+    ),
+    choices=MENU_CHOICES,
+)
+
+GOODBYE = "Спасибо за звонок. До свидания!"
+SLOWER_OK = "Хорошо, буду говорить медленнее."
+NOT_HEARD = "Я вас не слышу."
+NOT_UNDERSTOOD = "Извините, я не понял."
+TIME_LIMIT = "Время звонка истекло. Пожалуйста, позвоните нам ещё раз. До свидания!"
+SERVICE_DOWN = "Извините, сервис сейчас не отвечает. Ваши данные не потеряны."
+CALL_LATER = "Пожалуйста, позвоните позже. До свидания!"
+
+# ---------------------------------------------------------------------------
+# Yes / no
+
+
+def yes_no(prompt: str) -> Question:
+    """A yes/no question; the keypad alternative is the same for all of them."""
+    return Question(
+        prompt=f"{prompt} Скажите да или нет.",
+        reprompt=f"{prompt} Ответьте, пожалуйста: да или нет.",
+        keypad=f"{prompt} Если да, нажмите один. Если нет, нажмите два.",
+        choices=(YES, NO),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Identify
+
+ACCOUNT = Question(
+    prompt=(
+        "Назовите номер лицевого счёта. Это девять цифр и цифра территории через тире. "
+        "Можно набрать его на телефоне и нажать решётку."
+    ),
+    reprompt=(
+        "Номер лицевого счёта есть в квитанции. Назовите его по цифрам, например: "
+        "ноль ноль один, один один ноль, ноль один один, тире семь."
+    ),
+    keypad=(
+        "Наберите номер лицевого счёта на телефоне: девять цифр и цифру территории. "
+        "В конце нажмите решётку. Звёздочка стирает набранное."
+    ),
+    grammar=ACCOUNT_GRAMMAR,
+)
+
+TERRITORY = Question(
+    prompt="Назовите ваш город или район. Или нажмите цифру после тире в номере лицевого счёта.",
+    reprompt="Например, скажите: Новокузнецк, Прокопьевск или Калтан.",
+    keypad="Нажмите одну цифру: ту, что стоит после тире в номере лицевого счёта.",
+    grammar=TERRITORY_WORDS + DIGIT_WORDS,
+)
+
+ACCOUNT_AGAIN = "Хорошо. Назовите номер ещё раз."
+ACCOUNT_GIVE_UP = "Мне не удаётся найти ваш лицевой счёт."
+
+
+def phone_one_account(ending: str) -> Question:
+    return yes_no(f"Вы звоните по лицевому счёту, который оканчивается на {ending}?")
+
+
+PHONE_SEVERAL = "По вашему номеру телефона найдено несколько лицевых счетов."
+ORDINALS = (
+    ("первый", "один"), ("второй", "два"), ("третий", "три"), ("четвёртый", "четыре"), ("пятый", "пять"),
+)
+OTHER_ACCOUNT = Choice("other", "9", ("другой", "другой счёт", "нет"), ("друг",))
+
+
+def pick_account(endings: Sequence[str]) -> Question:
+    """Let the caller pick one of the accounts on file for their phone (at most five)."""
+    parts = [
+        f"Счёт на {ending} — скажите «{ORDINALS[i][0]}» или нажмите {ORDINALS[i][1]}."
+        for i, ending in enumerate(endings)
+    ]
+    choices = tuple(
+        Choice(str(i), str(i + 1), (ORDINALS[i][0], ORDINALS[i][1]), (ORDINALS[i][0][:-2],))
+        for i in range(len(endings))
+    )
+    prompt = " ".join(parts) + " Другой счёт — скажите «другой» или нажмите девять."
+    return Question(
+        prompt=prompt,
+        reprompt="Какой лицевой счёт вам нужен? " + prompt,
+        keypad=" ".join(f"Счёт на {e} — нажмите {ORDINALS[i][1]}." for i, e in enumerate(endings))
+        + " Другой счёт — девять.",
+        choices=choices + (OTHER_ACCOUNT,),
+    )
+
+
+def account_readback(spoken: str) -> Question:
+    return yes_no(f"Лицевой счёт {spoken}. Верно?")
+
+
+def account_unknown(spoken: str) -> str:
+    return f"Лицевой счёт {spoken} не найден. Проверьте номер по квитанции."
+
+
+# ---------------------------------------------------------------------------
+# Verify
+
+VERIFY_INTRO = "Чтобы защитить ваши данные, мне нужно убедиться, что вы владелец счёта."
+LAST_PAYMENT = Question(
+    prompt="Назовите сумму последнего платежа по этому счёту, в рублях и копейках.",
+    reprompt=(
+        "Сумма последнего платежа есть в чеке или в приложении банка. "
+        "Например: семьсот двадцать девять рублей пятьдесят одна копейка."
+    ),
+    keypad="Наберите сумму на телефоне: рубли, звёздочка, копейки. В конце нажмите решётку.",
+    grammar=AMOUNT_GRAMMAR,
+)
+VERIFY_OK = "Спасибо, всё верно."
+VERIFY_LOCKED = "Проверка по этому счёту временно закрыта из-за неверных ответов."
+VERIFY_DONT_KNOW = "Понимаю. Тогда вам поможет оператор."
+
+
+def verify_wrong(attempts_left: int, spoken_count: str) -> str:
+    word = plural(attempts_left, "попытка", "попытки", "попыток")
+    left = plural(attempts_left, "Осталась", "Осталось", "Осталось")
+    return f"Сумма не совпала. {left} {spoken_count} {word}."
+
+
+# ---------------------------------------------------------------------------
+# Balance
+
+MONTHS_NOMINATIVE = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)
+MONTHS_GENITIVE = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)
+
+
+def balance_debt(money: str, month: int) -> str:
+    return f"Ваш долг на конец {MONTHS_GENITIVE[month - 1]}: {money}."
+
+
+def balance_overpaid(money: str, month: int) -> str:
+    return f"Долга нет. На конец {MONTHS_GENITIVE[month - 1]} у вас переплата: {money}."
+
+
+def balance_zero(month: int) -> str:
+    return f"Долга нет. На конец {MONTHS_GENITIVE[month - 1]} всё оплачено."
+
+
+BALANCE_DETAILS = yes_no("Рассказать подробнее о начислениях и последнем платеже?")
+
+
+def balance_month(month: int, opening: str, opening_is_debt: bool, charged: str, paid: str) -> str:
+    start = "долг" if opening_is_debt else "переплата"
+    return (
+        f"За {MONTHS_NOMINATIVE[month - 1]}. На начало месяца {start}: {opening}. "
+        f"Начислено: {charged}. Оплачено: {paid}."
+    )
+
+
+def balance_recalculation(money: str, negative: bool) -> str:
+    return f"Перерасчёт в вашу пользу: {money}." if negative else f"Доначислено по перерасчёту: {money}."
+
+
+def balance_penalties(money: str) -> str:
+    return f"Пени: {money}."
+
+
+BALANCE_LINES = "По услугам."
+
+
+def balance_line(service_name: str, money: str) -> str:
+    return f"{service_name[:1].upper()}{service_name[1:]}: {money}."
+
+
+def last_payment(money: str, spoken_date: str) -> str:
+    return f"Последний платёж: {money}. Он поступил {spoken_date}."
+
+
+NO_PAYMENTS = "Платежей по этому счёту пока нет."
+
+# ---------------------------------------------------------------------------
+# Meter readings
+
+NO_METERS = "По вашему счёту нет счётчиков. Показания передавать не нужно."
+
+
+def meters_count(count: int, spoken_count: str) -> str:
+    word = plural(count, "счётчик", "счётчика", "счётчиков")
+    return f"По вашему счёту {spoken_count} {word}. Будем передавать показания по очереди."
+
+
+def meter_intro(service_name: str, previous: str | None, spoken_date: str | None) -> str:
+    text = f"Счётчик: {service_name}."
+    if previous is not None:
+        text += f" Прошлое показание: {previous}"
+        text += f", от {spoken_date}." if spoken_date else "."
+    return text
+
+
+READING = Question(
+    prompt=(
+        "Назовите новое показание. Или наберите его на телефоне: звёздочка — запятая, "
+        "решётка — конец. Чтобы пропустить счётчик, скажите: пропустить."
+    ),
+    reprompt="Назовите цифры на счётчике, например: сто двадцать четыре и пять.",
+    keypad="Наберите показание на телефоне. Звёздочка — запятая. В конце нажмите решётку.",
+    grammar=READING_GRAMMAR,
+)
+
+
+# The next meters of the same call: the caller has just heard how to answer.
+READING_NEXT = Question(
+    prompt="Назовите показание этого счётчика. Или скажите: пропустить.",
+    reprompt=READING.reprompt,
+    keypad=READING.keypad,
+    grammar=READING_GRAMMAR,
+)
+
+
+def reading_readback(spoken_value: str, service_name: str) -> Question:
+    return yes_no(f"Показание {spoken_value}, счётчик: {service_name}. Верно?")
+
+
+def reading_stored(spoken_consumption: str | None) -> str:
+    if spoken_consumption is None:
+        return "Показание принято. Спасибо!"
+    return f"Показание принято. Расход с прошлого показания: {spoken_consumption}. Спасибо!"
+
+
+READING_SAY_AGAIN = "Хорошо. Назовите показание ещё раз."
+READING_SKIPPED = "Хорошо, этот счётчик пропускаем."
+READING_ALREADY = "Показание по этому счётчику в этом звонке уже принято."
+READING_DUPLICATE = "Это показание уже принято. Второй раз оно не записывается."
+READING_INVALID = "Такое показание записать нельзя. Проверьте цифры на счётчике."
+READINGS_DONE = "Все счётчики пройдены."
+READINGS_ALL_STORED = "Показания по всем счётчикам в этом звонке уже приняты."
+
+
+def reading_below_previous(previous: str) -> str:
+    return (
+        f"Это показание меньше прошлого: {previous}. Так быть не может. "
+        "Проверьте цифры на счётчике и назовите их ещё раз."
+    )
+
+
+def reading_implausible(max_expected: str | None) -> str:
+    limit = f" Наибольшее ожидаемое показание: {max_expected}." if max_expected else ""
+    return (
+        f"Получается слишком большой расход.{limit} Проверьте цифры. "
+        "Если всё верно, передайте показание через оператора."
+    )
+
+
+def reading_outside_window(start: str | None, end: str | None) -> str:
+    if start and end:
+        return (
+            f"Показания принимаются с {start} по {end} число каждого месяца. "
+            "Пожалуйста, позвоните в эти дни."
+        )
+    return "Сейчас показания не принимаются. Пожалуйста, позвоните в дни приёма показаний."
+
+
+def reading_verification_overdue(spoken_date: str | None) -> str:
+    when = f" {spoken_date}" if spoken_date else ""
+    return (
+        f"Срок поверки этого счётчика истёк{when}. Показания по нему не принимаются. "
+        "Закажите поверку, а после неё передайте показания."
+    )
+
+
+# ---------------------------------------------------------------------------
+# Promotion
+
+PROMOTION_NONE = "Сейчас акций нет."
+
+
+def promotion_intro(name: str, start: str, end: str) -> str:
+    return f"Сейчас идёт акция «{name}». Она проходит с {start} по {end}."
+
+
+PROMOTION_TOPIC_CHOICES = (
+    Choice("participants", "1", ("кто участвует", "участники", "кто может"), ("участник", "кто участ")),
+    Choice("territories", "2", ("территории", "города", "где проходит"), ("территор", "город")),
+    Choice(
+        "period", "3", ("сроки", "когда проходит", "до какого числа", "сколько продлится"),
+        ("срок", "когда проход", "когда законч"),
+    ),
+    Choice(
+        "registration", "4", ("регистрация", "как зарегистрироваться", "как участвовать", "личный кабинет"),
+        ("регистр", "кабинет", "как участв"),
+    ),
+    Choice("prize", "5", ("приз", "подарок", "что можно выиграть"), ("приз", "подар", "выигр")),
+    Choice("draw", "6", ("розыгрыш", "итоги", "победители"), ("розыгр", "итог", "победит")),
+    Choice("collect", "7", ("где получить", "получить приз", "вручение"), ("получ", "вруч", "забрать")),
+    Choice("unclaimed", "8", ("невостребованные", "если не забрать", "не забрал"),
+           ("невостреб", "не забра")),
+    Choice("status", "9", ("участвую ли я", "мой счёт", "мой счет", "я участвую"), ("участвую", "мой сч")),
+    Choice("back", "#", ("меню", "назад", "хватит", "нет", "всё", "спасибо"), ("меню", "назад")),
+)
+
+PROMOTION_TOPIC = Question(
+    prompt=(
+        "Что рассказать об акции? Кто участвует, территории, сроки, регистрация, приз, розыгрыш, "
+        "где получить приз, невостребованные призы. Или спросите: участвую ли я."
+    ),
+    reprompt="Спросите, например: кто участвует? Или: какой приз? Чтобы вернуться в меню, скажите: меню.",
+    keypad=(
+        "Кто участвует — один. Территории — два. Сроки — три. Регистрация — четыре. Приз — пять. "
+        "Розыгрыш — шесть. Где получить приз — семь. Невостребованные призы — восемь. "
+        "Участвую ли я — девять. Вернуться в меню — решётка."
+    ),
+    choices=PROMOTION_TOPIC_CHOICES,
+)
+
+PROMOTION_MORE = Question(
+    prompt="Что ещё рассказать об акции? Или скажите: меню.",
+    reprompt=PROMOTION_TOPIC.prompt + " Чтобы вернуться в меню, скажите: меню.",
+    keypad=PROMOTION_TOPIC.keypad,
+    choices=PROMOTION_TOPIC_CHOICES,
+)
+
+PROMOTION_TOPIC_MISSING = "Об этом лучше спросить оператора."
+PROMOTION_PARTICIPATING = "Ваш лицевой счёт участвует в акции. Желаем удачи в розыгрыше!"
+PROMOTION_NOT_PARTICIPATING = "Ваш лицевой счёт пока не участвует в акции."
+PROMOTION_HOW_TO_JOIN = (
+    "Чтобы участвовать, зарегистрируйтесь в личном кабинете на сайте кузро точка ру "
+    "за время акции."
+)
+# The API's reason codes (GET /accounts/{a}/promotion); codes that are not a problem are not said.
+PROMOTION_REASONS = {
+    "territory_not_included": "Ваша территория не участвует в акции.",
+    "not_registered": "Счёт не зарегистрирован в личном кабинете.",
+    "registered_before_promotion": "Счёт зарегистрирован в личном кабинете ещё до начала акции.",
+    "registered_after_promotion": "Счёт зарегистрирован в личном кабинете уже после окончания акции.",
+}
+
+# ---------------------------------------------------------------------------
+# Offices
+
+OFFICE_TERRITORY = Question(
+    prompt="Офис какого города вам нужен? Назовите город или район.",
+    reprompt="Например, скажите: Новокузнецк, Мыски или Таштагол.",
+    keypad="Нажмите цифру территории: ту, что стоит после тире в номере лицевого счёта.",
+    grammar=TERRITORY_WORDS + DIGIT_WORDS,
+)
+
+
+def office(territory: str, address: str) -> str:
+    return f"Офис для территории {territory}: {spoken_address(address)}."
+
+
+# Written things in the API's free texts (promotion terms), as they are read aloud.
+SPOKEN_REPLACEMENTS = (("kuzro.ru", "кузро точка ру"), ("№", "номер"), ("«", ""), ("»", ""))
+
+# Abbreviations of the written addresses, as they are read aloud.
+ADDRESS_ABBREVIATIONS = (
+    ("г.", "город"), ("ул.", "улица"), ("пр.", "проспект"), ("пер.", "переулок"), ("д.", "дом"),
+    ("р-н", "район"), ("пр-т", "проспект"),
+)
+
+
+def spoken_address(address: str) -> str:
+    """"г. Новокузнецк, ул. Металлургов, 48" → "город Новокузнецк, улица Металлургов, 48"."""
+    words = []
+    for word in address.split():
+        words.append(next((full for short, full in ADDRESS_ABBREVIATIONS if word == short), word))
+    return " ".join(words)
+
+
+def office_hours(spoken_hours: str) -> str:
+    return f"Часы приёма: {spoken_hours}."
+
+
+OFFICE_UNKNOWN = "Для этой территории офис не указан. Уточните у оператора."
+OFFICE_ANOTHER = yes_no("Назвать офис другой территории?")
+
+# ---------------------------------------------------------------------------
+# Hours (offices and operators): structured hours → words
+
+DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAYS_NOMINATIVE = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
+DAYS_GENITIVE = ("понедельника", "вторника", "среды", "четверга", "пятницы", "субботы", "воскресенья")
+DAYS_ACCUSATIVE = ("понедельник", "вторник", "среду", "четверг", "пятницу", "субботу", "воскресенье")
+DAYS_ON = ("в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу", "в воскресенье")
+
+
+def say_days(indices: Sequence[int]) -> str:
+    """[0..4] → "с понедельника по пятницу"; [0, 1, 3, 4] → "понедельник, вторник, четверг и пятница"."""
+    days = sorted(indices)
+    if len(days) >= 3 and days == list(range(days[0], days[-1] + 1)):
+        return f"с {DAYS_GENITIVE[days[0]]} по {DAYS_ACCUSATIVE[days[-1]]}"
+    if len(days) == 1:
+        return DAYS_ON[days[0]]
+    names = [DAYS_NOMINATIVE[d] for d in days]
+    return ", ".join(names[:-1]) + " и " + names[-1]
+
+
+def hours_span(
+    open_words: str, close_words: str, break_words: tuple[str, str] | None, *, mention_no_break: bool
+) -> str:
+    text = f"с {open_words} до {close_words}"
+    if break_words:
+        text += f", перерыв с {break_words[0]} до {break_words[1]}"
+    elif mention_no_break:
+        text += ", без перерыва"
+    return text
+
+
+def join_hours(parts: Iterable[str]) -> str:
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# Operator
+
+OPERATOR_CONNECTING = "Соединяю с оператором. Пожалуйста, оставайтесь на линии."
+OPERATOR_FAILED = "Не получилось соединить с оператором."
+OFFER_OPERATOR = yes_no("Соединить вас с оператором?")
+NOT_TRANSFERRED = "Хорошо."
+
+
+def operators_closed(spoken_hours: str, next_open: str) -> str:
+    return f"Операторы сейчас не работают. Они отвечают {spoken_hours}. Позвоните, пожалуйста, {next_open}."
+
+
+def next_open_today(time_words: str) -> str:
+    return f"сегодня с {time_words}"
+
+
+def next_open_tomorrow(time_words: str) -> str:
+    return f"завтра с {time_words}"
+
+
+def next_open_on(day_index: int, time_words: str) -> str:
+    return f"{DAYS_ON[day_index]} с {time_words}"
+
+
+# Operator-facing (console) words: the escalation's summary and the transcript marks.
+ESCALATION_REASONS = {
+    "caller_request": "абонент попросил оператора",
+    "caller_stuck": "абонент не понимает робота",
+    "no_input": "абонент не отвечает",
+    "no_match": "робот не понял ответы",
+    "unknown_account": "лицевой счёт не найден",
+    "verify_failed": "не прошёл проверку владельца",
+    "verify_locked": "проверка владельца заблокирована",
+    "dont_know_payment": "не знает сумму последнего платежа",
+    "backend_error": "сервис счетов не ответил",
+    "reading_implausible": "показание с большим расходом",
+}
+TOPIC_NAMES = {
+    "balance": "баланс",
+    "readings": "показания",
+    "promotion": "акция",
+    "offices": "офисы",
+    "operator": "оператор",
+}
+
+
+def escalation_summary(reason: str, topics: Sequence[str], account: str | None, verified: bool) -> str:
+    asked = ", ".join(TOPIC_NAMES.get(t, t) for t in topics) or "ничего не выбрал"
+    if account:
+        who = f"Счёт {account}, {'подтверждён' if verified else 'не подтверждён'}"
+    else:
+        who = "Счёт не назван"
+    return f"Причина: {ESCALATION_REASONS.get(reason, reason)}. Спрашивал: {asked}. {who}."
+
+
+def transcript_keys(digits: str) -> str:
+    return f"(нажато: {digits or 'ничего'})"
+
+
+TRANSCRIPT_SILENCE = "(молчание)"
+
+# Examples of caller's words for `hotline chat`'s help.
+CHAT_EXAMPLES = ("баланс", "да", "ноль ноль один один один ноль ноль один один тире семь")
+
+# ---------------------------------------------------------------------------
+# Grammar for words agreeing with numbers
+
+
+def plural(count: int, one: str, few: str, many: str) -> str:
+    """Russian plural after a number: 1 попытка, 2 попытки, 5 попыток, 21 попытка."""
+    if count % 10 == 1 and count % 100 != 11:
+        return one
+    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
+        return few
+    return many
+
+
+# ---------------------------------------------------------------------------
+
+
+def _question_texts(question: Question) -> list[str]:
+    return [question.prompt, question.reprompt, question.keypad]
 
 
 def static_texts() -> list[str]:
     """Every fixed prompt, for `hotline prompts build` to pre-render."""
-    return []
+    texts = [
+        GREETING, GOODBYE, SLOWER_OK, NOT_HEARD, NOT_UNDERSTOOD, TIME_LIMIT, SERVICE_DOWN, CALL_LATER,
+        ACCOUNT_AGAIN, ACCOUNT_GIVE_UP, PHONE_SEVERAL, VERIFY_INTRO, VERIFY_OK, VERIFY_LOCKED,
+        VERIFY_DONT_KNOW, NO_PAYMENTS, BALANCE_LINES, NO_METERS, READING_SAY_AGAIN, READING_SKIPPED,
+        READING_ALREADY, READING_DUPLICATE, READING_INVALID, READINGS_DONE, READINGS_ALL_STORED,
+        PROMOTION_NONE,
+        PROMOTION_TOPIC_MISSING, PROMOTION_PARTICIPATING, PROMOTION_NOT_PARTICIPATING,
+        PROMOTION_HOW_TO_JOIN, OFFICE_UNKNOWN, OPERATOR_CONNECTING, OPERATOR_FAILED, NOT_TRANSFERRED,
+        *PROMOTION_REASONS.values(),
+    ]
+    for question in (
+        MENU, MENU_AGAIN, ACCOUNT, TERRITORY, LAST_PAYMENT, BALANCE_DETAILS, READING, READING_NEXT,
+        PROMOTION_TOPIC,
+        PROMOTION_MORE, OFFICE_TERRITORY, OFFICE_ANOTHER, OFFER_OPERATOR,
+    ):
+        texts.extend(_question_texts(question))
+    return list(dict.fromkeys(texts))

@@ -98,6 +98,11 @@ class Settings:
     # Account API: unknown account numbers one call or one caller number may ask for before
     # further account look-ups are refused (429 too_many_unknown_accounts).
     unknown_accounts_limit: int = 5
+    # Speech (added by the speech issue): where `hotline models download` fetches archives from
+    # (None = Vosk's official site; a mirror or a test server otherwise), and the slower
+    # words-per-minute rate used when a caller asked the robot to speak slowly.
+    model_base_url: str | None = None
+    tts_slow_rate: int = 110
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -138,4 +143,6 @@ class Settings:
             sip_demo_password=_env("HOTLINE_SIP_DEMO_PASSWORD"),
             audiosocket_idle_timeout=_float("HOTLINE_AUDIOSOCKET_IDLE_TIMEOUT", 10.0),
             unknown_accounts_limit=_int("HOTLINE_UNKNOWN_ACCOUNTS_LIMIT", 5),
+            model_base_url=_env("HOTLINE_MODEL_BASE_URL"),
+            tts_slow_rate=_int("HOTLINE_TTS_SLOW_RATE", 110),
         )

@@ -1,0 +1,73 @@
+"""The balance: debt or overpayment first, the details only if the caller wants them.
+
+Why in this order: the one figure most callers ring for comes in the first
+sentence; the month's charges, payments, penalties, recalculations, the lines
+by service and the last payment follow on a "да".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from dialogs import policy, prompts, spoken
+from dialogs.context import Call
+from dialogs.verify import identified_and_verified
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+async def balance(call: Call) -> None:
+    account = await identified_and_verified(call)
+    data = await call.backend.balance(account, call_id=call.call_id)
+    month = int(str(data["period"])[5:7])
+    closing = _money(data["closing"])
+    if closing > 0:
+        await call.say(prompts.balance_debt(spoken.say_money(closing), month))
+    elif closing < 0:
+        await call.say(prompts.balance_overpaid(spoken.say_money(-closing), month))
+    else:
+        await call.say(prompts.balance_zero(month))
+    if await policy.confirm(call, prompts.BALANCE_DETAILS):
+        await _details(call, data, month)
+
+
+async def _details(call: Call, data: dict[str, Any], month: int) -> None:
+    opening = _money(data["opening"])
+    await call.say(
+        prompts.balance_month(
+            month,
+            spoken.say_money(abs(opening)),
+            opening >= 0,
+            spoken.say_money(_money(data["charged"])),
+            spoken.say_money(_money(data["paid"])),
+        )
+    )
+    recalculations = _money(data.get("recalculations") or 0)
+    if recalculations:
+        await call.say(
+            prompts.balance_recalculation(spoken.say_money(abs(recalculations)), recalculations < 0)
+        )
+    penalties = _money(data.get("penalties") or 0)
+    if penalties:
+        await call.say(prompts.balance_penalties(spoken.say_money(penalties)))
+    lines = data.get("lines") or []
+    if len(lines) > 1:
+        await call.say(prompts.BALANCE_LINES)
+        for line in lines:
+            await call.say(
+                prompts.balance_line(line["service_name"], spoken.say_money(_money(line["charged"])))
+            )
+    payment = data.get("last_payment")
+    if payment:
+        await call.say(
+            prompts.last_payment(
+                spoken.say_money(_money(payment["amount"])),
+                spoken.say_date(date.fromisoformat(payment["date"][:10])),
+            )
+        )
+    else:
+        await call.say(prompts.NO_PAYMENTS)

@@ -1,0 +1,137 @@
+"""One call's state and the thin layer over the channel that every flow uses.
+
+Why a wrapper: every sentence said and every answer heard goes to the call's
+transcript (for the operator console), the call must stop at its time limit,
+and "повторите" needs the sentences said since the last question. Doing that
+once here keeps the flows about the conversation only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dialogs import prompts
+from dialogs.backend import Backend, BackendError
+from dialogs.channel import Channel, DtmfSpec, Hangup, Reply
+from dialogs.options import DialogOptions
+
+log = logging.getLogger(__name__)
+
+
+class Escalate(Exception):
+    """Leave the current flow for the operator; `reason` is one of prompts.ESCALATION_REASONS."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class CallTimeUp(Exception):
+    """The call reached DialogOptions.max_call_seconds."""
+
+
+@dataclass
+class Call:
+    channel: Channel
+    backend: Backend
+    options: DialogOptions
+    account: str | None = None
+    verified: bool = False
+    territory: int | None = None  # the account's suffix once identified
+    phone_accounts: list[str] | None = None  # accounts on file for the caller's number, looked up once
+    topics: list[str] = field(default_factory=list)  # what the caller asked for, in order
+    misses: int = 0  # no-input/no-match answers in the whole call
+    stored_meters: set[int] = field(default_factory=set)  # meters whose reading this call stored
+    transcript: list[tuple[str, str]] = field(default_factory=list)
+    started: datetime | None = None
+    _recent: list[str] = field(default_factory=list)  # said since the last question
+    _bookkeeping: bool = True  # False after the API failed to log the call: don't wait on it again
+
+    @property
+    def call_id(self) -> str:
+        return self.channel.call_id
+
+    # -- time ---------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.options.now() - self.started).total_seconds()
+
+    def check_time(self) -> None:
+        if self.elapsed() >= self.options.max_call_seconds:
+            raise CallTimeUp
+
+    # -- speaking and listening --------------------------------------------
+
+    async def say(self, text: str, *, check_time: bool = True) -> None:
+        if check_time:
+            self.check_time()
+        await self.channel.say(text)
+        self._recent.append(text)
+        await self._note("robot", text)
+
+    async def ask(
+        self,
+        prompt: str,
+        *,
+        expect: Sequence[str] | None,
+        dtmf: DtmfSpec | None,
+    ) -> Reply:
+        """Ask once; raises Hangup when the caller has gone."""
+        self.check_time()
+        await self._note("robot", prompt)
+        reply = await self.channel.ask(
+            prompt, expect=expect, dtmf=dtmf, timeout=self.options.no_input_timeout
+        )
+        if reply.kind == "hangup":
+            raise Hangup
+        if reply.kind == "speech":
+            await self._note("caller", reply.text)
+        elif reply.kind == "digits":
+            await self._note("caller", prompts.transcript_keys(reply.digits))
+        else:
+            await self._note("caller", prompts.TRANSCRIPT_SILENCE)
+        return reply
+
+    def take_recent(self) -> list[str]:
+        """Sentences said since the last question: what "повторите" says again."""
+        recent, self._recent = self._recent, []
+        return recent
+
+    # -- call record in the API (best effort) -------------------------------
+
+    async def _note(self, speaker: str, text: str) -> None:
+        self.transcript.append((speaker, text))
+        await self._book("add_transcript", self.call_id, speaker, text)
+
+    async def _book(self, method: str, *args: Any, **kwargs: Any) -> None:
+        """Keep the call's record in the API; a record that cannot be written never stops the call."""
+        if not self._bookkeeping:
+            return
+        try:
+            await getattr(self.backend, method)(*args, **kwargs)
+        except BackendError as exc:
+            log.warning("call %s: call record not written (%s); going on without it", self.call_id, exc)
+            self._bookkeeping = False
+        except Exception:  # a refused record (4xx) must not end the call either
+            log.exception("call %s: call record refused", self.call_id)
+
+    async def start(self) -> None:
+        self.started = self.options.now()
+        await self._book("start_call", self.call_id, caller=self.channel.caller)
+
+    async def step(self, name: str) -> None:
+        await self._book("update_call", self.call_id, step=name)
+
+    async def set_account(self, account: str) -> None:
+        self.account = account
+        self.territory = int(account[-1])
+        await self._book("update_call", self.call_id, account=account)
+
+    async def finish(self, outcome: str) -> None:
+        await self._book("end_call", self.call_id, outcome=outcome)

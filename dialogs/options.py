@@ -1,0 +1,60 @@
+"""What a conversation needs to know besides the channel and the backend.
+
+Why a separate object: settings come from the environment (ivr.settings), but
+dialogs must run the same in tests, where the clock is fixed and limits are
+small; so the call path builds DialogOptions from Settings and tests build them
+directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from dialogs.hours import Hours, parse_schedule
+
+if TYPE_CHECKING:
+    from ivr.settings import Settings
+
+
+@dataclass(frozen=True)
+class DialogOptions:
+    operator_hours: str = "mon-fri 08:00-20:00; sat 09:00-15:00"
+    timezone: str = "Asia/Novokuznetsk"
+    max_call_seconds: float = 600.0
+    no_input_timeout: float = 6.0
+    # Returns "now"; naive results are taken as local time in `timezone`.
+    clock: Callable[[], datetime] | None = None
+    # No-input/no-match: misses on one question before the operator; misses in the whole call.
+    question_misses: int = 3
+    call_misses: int = 8
+    # Unknown or misheard account numbers before the operator.
+    account_tries: int = 3
+    operator_schedule: Hours = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ZoneInfo(self.timezone)  # fail at start on a misspelt zone, not mid-call
+        object.__setattr__(self, "operator_schedule", parse_schedule(self.operator_hours))
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, clock: Callable[[], datetime] | None = None
+    ) -> DialogOptions:
+        return cls(
+            operator_hours=settings.operator_hours,
+            timezone=settings.timezone,
+            max_call_seconds=float(settings.max_call_seconds),
+            no_input_timeout=settings.no_input_timeout,
+            clock=clock,
+        )
+
+    def now(self) -> datetime:
+        """Local time in the hotline's timezone."""
+        zone = ZoneInfo(self.timezone)
+        if self.clock is None:
+            return datetime.now(zone)
+        now = self.clock()
+        return now.replace(tzinfo=zone) if now.tzinfo is None else now.astimezone(zone)

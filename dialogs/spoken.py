@@ -1,0 +1,94 @@
+"""The one door from dialogs to `speech.numbers`: Russian numerals in and out.
+
+Why one module: every flow parses accounts, amounts and readings and speaks
+money and dates; keeping the calls here means a change in `speech.numbers`
+touches one file, and the clock times and ordinal days that only dialogs need
+(office hours, the readings window) live next to them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from num2words import num2words
+
+from dialogs import prompts
+from speech import numbers as _numbers
+
+
+def parse_account(text: str) -> str | None:
+    """ "ноль ноль один … тире семь" → "001110011-7"; nine digits only → "001110011"; else None."""
+    return _numbers.parse_account(text)
+
+
+def parse_territory(text: str) -> int | None:
+    """A town or district ("Калтан", "из Прокопьевска") or a suffix digit → 0–9."""
+    return _numbers.parse_territory(text)
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """ "семьсот двадцать девять рублей пятьдесят одна копейка" → Decimal("729.51")."""
+    return _numbers.parse_amount(text)
+
+
+def parse_reading(text: str) -> Decimal | None:
+    """ "сто двадцать четыре и пять" → Decimal("124.5")."""
+    return _numbers.parse_reading(text)
+
+
+def parse_yes_no(text: str) -> bool | None:
+    return _numbers.parse_yes_no(text)
+
+
+def say_account(account: str) -> str:
+    """In groups of three, suffix after "тире", as the caller reads it from the receipt."""
+    return _numbers.say_account(account)
+
+
+def say_money(amount: Decimal) -> str:
+    return _numbers.say_money(amount)
+
+
+def say_date(day: date) -> str:
+    return _numbers.say_date(day)
+
+
+def say_reading(value: Decimal) -> str:
+    return _numbers.say_reading(value)
+
+
+def say_number(value: int) -> str:
+    return _numbers.say_number(value)
+
+
+def say_digits(digits: str) -> str:
+    """ "0011" → "ноль ноль один один": the tail of an account, one digit at a time."""
+    return " ".join(num2words(int(d), lang="ru") for d in digits if d.isdigit())
+
+
+def say_clock_genitive(hhmm: str) -> str:
+    """ "08:30" → "восьми тридцати", "17:00" → "семнадцати": read after "с" and "до"."""
+    hours, _, minutes = hhmm.partition(":")
+    words = num2words(int(hours), lang="ru", case="genitive")
+    if minutes and int(minutes):
+        words += " " + num2words(int(minutes), lang="ru", case="genitive")
+    return words
+
+
+def say_day_of_month(day: int, case: str) -> str:
+    """Ordinal day agreeing with "число": "пятнадцатого" (genitive), "двадцать пятое" (accusative)."""
+    return num2words(day, lang="ru", to="ordinal", case=case, gender="n")
+
+
+def say_count_feminine(count: int) -> str:
+    """Counts of feminine nouns: "одна", "две" попытки."""
+    return _numbers.say_number(count, gender="f")
+
+
+def speakable(text: str) -> str:
+    """Free text from the API (promotion terms) made fit to be read aloud: web addresses and
+    signs in words (prompts.SPOKEN_REPLACEMENTS), every number in correct Russian words."""
+    for written, said in prompts.SPOKEN_REPLACEMENTS:
+        text = text.replace(written, said)
+    return _numbers.spell_numbers(text)

@@ -1,0 +1,96 @@
+"""The prompt catalogue: every fixed sentence listed, keys and words consistent, no Russian elsewhere."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from dialogs import policy, prompts
+from dialogs.prompts import Question
+
+DIALOGS = Path(prompts.__file__).parent
+CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+QUESTIONS = {name: value for name, value in vars(prompts).items() if isinstance(value, Question)}
+
+
+def test_static_texts_hold_every_fixed_question_and_sentence():
+    texts = prompts.static_texts()
+    assert len(texts) == len(set(texts))
+    for name, question in QUESTIONS.items():
+        for text in (question.prompt, question.reprompt, question.keypad):
+            assert text in texts, name
+    fixed = [
+        value for name, value in vars(prompts).items()
+        if name.isupper() and isinstance(value, str) and CYRILLIC.search(value)
+        and not name.startswith("TRANSCRIPT_")
+    ]
+    for sentence in fixed:
+        assert sentence in texts
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
+def test_each_question_is_said_three_different_ways(name):
+    question = QUESTIONS[name]
+    assert len({question.prompt, question.reprompt, question.keypad}) == 3
+
+
+@pytest.mark.parametrize("name", sorted(n for n, q in QUESTIONS.items() if q.choices))
+def test_choices_have_distinct_keys_and_words_in_the_grammar(name):
+    question = QUESTIONS[name]
+    keys = [c.key for c in question.choices if c.key]
+    assert len(keys) == len(set(keys))
+    assert prompts.OPERATOR_KEY not in keys and prompts.REPEAT_KEY not in keys
+    grammar = policy.grammar_for(question)
+    for choice in question.choices:
+        for word in choice.words:
+            assert word in grammar
+
+
+def test_global_words_are_in_every_grammar():
+    for question in QUESTIONS.values():
+        assert set(prompts.GLOBAL_GRAMMAR) <= set(policy.grammar_for(question))
+
+
+def test_menu_keys_are_the_ones_the_keypad_prompt_names():
+    spoken_digits = {"1": "один", "2": "два", "3": "три", "4": "четыре", "9": "девять"}
+    for choice in prompts.MENU_AGAIN.choices:
+        assert f"— {spoken_digits[choice.key]}." in prompts.MENU_AGAIN.keypad
+
+
+@pytest.mark.parametrize(("count", "word"), [
+    (1, "попытка"), (2, "попытки"), (4, "попытки"), (5, "попыток"), (11, "попыток"), (12, "попыток"),
+    (21, "попытка"), (22, "попытки"), (25, "попыток"), (111, "попыток"),
+])
+def test_plural(count, word):
+    assert prompts.plural(count, "попытка", "попытки", "попыток") == word
+
+
+def test_spoken_address():
+    assert prompts.spoken_address("г. Междуреченск, ул. Гончаренко, 4а, 2 этаж") == (
+        "город Междуреченск, улица Гончаренко, 4а, 2 этаж"
+    )
+
+
+def _string_literals(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
+def test_no_russian_wording_outside_the_catalogue():
+    for path in sorted(DIALOGS.glob("*.py")):
+        if path.name == "prompts.py":
+            continue
+        russian = [s for s in _string_literals(path) if CYRILLIC.search(s)]
+        assert not russian, f"{path.name} says {russian}: move it to prompts.py"
