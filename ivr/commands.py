@@ -191,7 +191,8 @@ def _operator_token(settings: Settings) -> str | None:
     return None
 
 
-def _fill_demo_data(settings: Settings) -> None:
+def fill_demo_data(settings: Settings) -> None:
+    """`hotline demo-data` (the api package's command) on these settings' database."""
     from ivr.cli import build_parser
 
     args = build_parser().parse_args(["demo-data"])
@@ -217,6 +218,7 @@ Ctrl+C stops everything."""
 async def serve_api(settings: Settings, *, clock=None):
     """The account API on settings.api_host:api_port in this process (uvicorn), until the block ends."""
     import uvicorn
+
     from api.app import create_app
 
     app = create_app(settings=settings, clock=clock) if clock else create_app(settings=settings)
@@ -262,7 +264,7 @@ async def run_demo(settings: Settings, stop: asyncio.Event) -> None:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     settings = _demo_settings(settings)
     if not args.no_demo_data:
-        _fill_demo_data(settings)
+        fill_demo_data(settings)
     return _run_until_signal(lambda stop: run_demo(settings, stop))
 
 

@@ -1,7 +1,7 @@
 """Figures for the call path: pacing drift of our audio, barge-in latency, concurrent calls,
 and (with --asterisk, as root) the sandbox's start time and what a real caller hears.
 
-    python bench/telephony_pacing.py [--seconds 30] [--calls 1 20 100] [--asterisk]
+    python -m bench.telephony [--seconds 30] [--calls 1 20 100] [--asterisk]
 """
 
 from __future__ import annotations
@@ -10,15 +10,11 @@ import argparse
 import asyncio
 import shutil
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from telephony.audiosocket import FRAME_BYTES, FRAME_SECONDS, AudioSocketServer  # noqa: E402
-from tests.telephony.fakes import ToneSynthesizer, tone  # noqa: E402
-from tests.telephony.peer import StreamingAsterisk  # noqa: E402
+from telephony.audiosocket import FRAME_BYTES, FRAME_SECONDS, AudioSocketServer
+from tests.telephony.fakes import ToneSynthesizer, tone
+from tests.telephony.peer import StreamingAsterisk
 
 
 async def pacing(seconds: float, calls: int) -> None:
