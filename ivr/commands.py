@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--first-wait", type=float, default=4.0, help="seconds before the first keys (greeting)")
     p.add_argument("--gap", type=float, default=6.0, help="seconds between entries (the robot's answer)")
-    p.add_argument("--hold", type=float, default=60.0, help="seconds to stay on after the last keys")
+    p.add_argument("--hold", type=float, default=20.0, help="seconds to stay on after the last keys")
     p.add_argument("--caller", default="79001110011", help="the caller's number the hotline sees")
     p.add_argument("--name", default="default", help="which Asterisk sandbox")
     p.set_defaults(func=cmd_call)
