@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 
 import pytest
 
@@ -92,3 +93,4 @@ async def test_connects_when_asterisk_comes_up_later(asterisk_root):
     finally:
         await client.close()
         await asyncio.to_thread(late.stop)
+        shutil.rmtree(late.host_dir, ignore_errors=True)
