@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "build", help="debootstrap Debian sid with asterisk into HOTLINE_ASTERISK_ROOT (once)"
     )
-    p.add_argument("--mirror", default=os.environ.get("HOTLINE_DEBIAN_MIRROR", DEFAULT_MIRROR))
+    p.add_argument("--mirror", default=DEFAULT_MIRROR, help=f"Debian mirror (default {DEFAULT_MIRROR})")
     p.set_defaults(func=cmd_build)
 
     p = commands.add_parser("start", help="render our configs and start Asterisk in the background")
