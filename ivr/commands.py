@@ -1,9 +1,393 @@
-"""`hotline serve`, `hotline demo`, `hotline call`: the commands that run the whole hotline."""
+"""`hotline serve`, `hotline demo`, `hotline call`: the commands that run the whole hotline.
+
+The parts (account API client, speech, the conversation) come from their packages and are
+imported where they are used, so `hotline --help` works on any checkout.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import secrets
+import signal
+import sys
+from collections.abc import Callable
+from functools import partial
+
+from ivr.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEMO_SECRETS = "demo-secrets.json"  # in HOTLINE_DATA_DIR: tokens `hotline demo` made up, for `hotline call`
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ivr's subcommands (filled in by the telephony issue)."""
+    """Add the ivr's subcommands."""
+    p = sub.add_parser(
+        "serve", help="run the IVR: AudioSocket server for Asterisk, AMI control, the conversation"
+    )
+    p.add_argument(
+        "--no-ami", action="store_true", help="no AMI (no caller number, no transfer to operators)"
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="demo data + API + Asterisk sandbox + IVR, and how to call in")
+    p.add_argument("--no-demo-data", action="store_true", help="keep the database as it is")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("call", help="place a test call through the sandbox Asterisk and print the transcript")
+    p.add_argument(
+        "--dtmf",
+        action="append",
+        default=[],
+        metavar="KEYS",
+        help="keys to press, one entry per answer, in order (e.g. --dtmf 1 --dtmf 0011100117#)",
+    )
+    p.add_argument("--first-wait", type=float, default=4.0, help="seconds before the first keys (greeting)")
+    p.add_argument("--gap", type=float, default=6.0, help="seconds between entries (the robot's answer)")
+    p.add_argument("--hold", type=float, default=20.0, help="seconds to stay on after the last keys")
+    p.add_argument("--caller", default="79001110011", help="the caller's number the hotline sees")
+    p.add_argument("--name", default="default", help="which Asterisk sandbox")
+    p.set_defaults(func=cmd_call)
+
+
+# ---- the parts of a running hotline ----------------------------------------------------------
+def _speech(settings: Settings):
+    """The robot's voice and, when a Vosk model is installed, its ears (else keypad only)."""
+    from speech.asr import VoskRecognizer, load_configured_model
+    from speech.tts import EspeakSynthesizer
+
+    synthesizer = EspeakSynthesizer.from_settings(settings)
+    model = load_configured_model(settings)
+    factory = (lambda: VoskRecognizer(model)) if model is not None else None
+    if factory is None:
+        log.warning("no Vosk model: callers can use the keypad only (see `hotline models`)")
+    return synthesizer, factory
+
+
+def _conversation(settings: Settings):
+    from dialogs.conversation import run_conversation
+    from dialogs.options import DialogOptions
+
+    return partial(run_conversation, options=DialogOptions.from_settings(settings))
+
+
+def _api_client(settings: Settings):
+    from ivr.api_client import ApiClient
+
+    if not settings.ivr_token:
+        log.warning("HOTLINE_IVR_TOKEN is not set: the account API will refuse the IVR")
+    return ApiClient(settings.api_url, settings.ivr_token or "")
+
+
+def _ami_secret(settings: Settings) -> str | None:
+    """HOTLINE_AMI_SECRET, or the secret the default sandbox generated and kept."""
+    if settings.ami_secret:
+        return settings.ami_secret
+    from telephony.sandbox import AsteriskSandbox
+
+    box = AsteriskSandbox.from_settings(settings)
+    kept = box.host_dir / "secrets.json"
+    return box.ami_secret if kept.exists() else None
+
+
+async def _prerender(synthesizer, texts: list[str]) -> None:
+    """Fixed prompts rendered once at start, so the first caller does not wait for espeak."""
+    for slow in (False, True):
+        for text in texts:
+            with contextlib.suppress(Exception):
+                await synthesizer.synthesize(text, slow=slow)
+
+
+async def run_ivr(settings: Settings, stop: asyncio.Event, *, use_ami: bool = True, on_ready=None) -> None:
+    """The IVR until `stop` is set: AudioSocket server, AMI adapter, conversation per call."""
+    from dialogs.prompts import static_texts
+    from ivr.service import HotlineService
+    from telephony.ami import AmiClient
+
+    synthesizer, recognizer_factory = _speech(settings)
+    backend = _api_client(settings)
+    ami = None
+    secret = _ami_secret(settings) if use_ami else None
+    if use_ami and not secret:
+        log.warning("no AMI secret (HOTLINE_AMI_SECRET): no caller numbers and no transfer to operators")
+    if secret:
+        ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user, secret)
+        await ami.start()
+    service = HotlineService.from_settings(
+        settings,
+        dialog=_conversation(settings),
+        backend=backend,
+        synthesizer=synthesizer,
+        recognizer_factory=recognizer_factory,
+        ami=ami,
+        record_transcript=False,  # dialogs.conversation keeps the transcript
+    )
+    prerender = asyncio.create_task(_prerender(synthesizer, static_texts()))
+    await service.start()
+    log.info("IVR answering AudioSocket calls on %s:%d", settings.audiosocket_host, service.server.port)
+    if on_ready is not None:
+        on_ready()
+    try:
+        await stop.wait()
+    finally:
+        prerender.cancel()
+        await service.close()
+        if ami is not None:
+            await ami.close()
+        with contextlib.suppress(Exception):
+            await backend.aclose()
+
+
+def _quiet_http_logs() -> None:
+    """httpx logs every request at INFO: one line per transcript line is noise on a console."""
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def _run_until_signal(main: Callable[[asyncio.Event], object]) -> int:
+    _quiet_http_logs()
+
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    asyncio.run(runner())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    return _run_until_signal(lambda stop: run_ivr(settings, stop, use_ami=not args.no_ami))
+
+
+# ---- demo ------------------------------------------------------------------------------------
+def _demo_settings(settings: Settings) -> Settings:
+    """Settings with the tokens the demo needs, made up (and kept for `hotline call`) when unset."""
+    path = settings.data_dir / DEMO_SECRETS
+    kept = {}
+    with contextlib.suppress(OSError, ValueError):
+        kept = json.loads(path.read_text())
+    ivr_token = settings.ivr_token or kept.get("ivr_token") or secrets.token_urlsafe(24)
+    operator_tokens = dict(settings.operator_tokens)
+    if not operator_tokens:
+        operator_tokens = {kept.get("operator_token") or secrets.token_urlsafe(24): "demo"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"ivr_token": ivr_token, "operator_token": next(iter(operator_tokens))}))
+    path.chmod(0o600)
+    return dataclasses.replace(settings, ivr_token=ivr_token, operator_tokens=operator_tokens)
+
+
+def _operator_token(settings: Settings) -> str | None:
+    if settings.operator_tokens:
+        return next(iter(settings.operator_tokens))
+    with contextlib.suppress(OSError, ValueError):
+        return json.loads((settings.data_dir / DEMO_SECRETS).read_text()).get("operator_token")
+    return None
+
+
+def fill_demo_data(settings: Settings) -> None:
+    """`hotline demo-data` (the api package's command) on these settings' database."""
+    from ivr.cli import build_parser
+
+    args = build_parser().parse_args(["demo-data"])
+    result = args.func(args, settings)
+    if result:
+        raise RuntimeError(f"`hotline demo-data` failed with {result}")
+
+
+def how_to_call(settings: Settings, box) -> str:
+    return f"""
+The hotline is running.
+  Call it from a SIP softphone (Linphone, MicroSIP, Zoiper) on this machine:
+    account   demo   password {box.sip_demo_password}   server 127.0.0.1:{box.sip_port} (UDP)
+    dial      {box.exten}
+  An operator softphone may register as "operator" (same password): escalated calls ring it.
+  No phone? In another terminal (balance → "yes, that is my account" → no details → goodbye):
+    hotline call --dtmf 1 --dtmf 1 --dtmf 2 --dtmf 9
+  Operator console / API: {settings.api_url}  (operator token in {settings.data_dir / DEMO_SECRETS})
+Ctrl+C stops everything."""
+
+
+@contextlib.asynccontextmanager
+async def serve_api(settings: Settings, *, clock=None):
+    """The account API on settings.api_host:api_port in this process (uvicorn), until the block ends."""
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(settings=settings, clock=clock) if clock else create_app(settings=settings)
+    config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # ours stop everything in order
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raises why it could not start (port taken, ...)
+            raise RuntimeError("the API server stopped while starting")
+        await asyncio.sleep(0.05)
+    try:
+        yield app
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def run_demo(settings: Settings, stop: asyncio.Event) -> None:
+    from telephony.cli import describe
+    from telephony.sandbox import AsteriskSandbox, build, is_built
+
+    box = AsteriskSandbox.from_settings(settings)
+    if not is_built(box.root):
+        await asyncio.to_thread(build, box.root)
+    started_here = False
+    if not box.is_running():
+        seconds = await asyncio.to_thread(box.start)
+        started_here = True
+        log.info("Asterisk sandbox up in %.1f s", seconds)
+    settings = dataclasses.replace(settings, ami_secret=box.ami_secret)
+    try:
+        async with serve_api(settings):
+            await run_ivr(
+                settings, stop, on_ready=lambda: print(describe(box) + how_to_call(settings, box), flush=True)
+            )
+    finally:
+        if started_here:
+            await asyncio.to_thread(box.stop)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    settings = _demo_settings(settings)
+    if not args.no_demo_data:
+        fill_demo_data(settings)
+    return _run_until_signal(lambda stop: run_demo(settings, stop))
+
+
+# ---- a test call -----------------------------------------------------------------------------
+class _CallRecord:
+    """The call's record in the API, read with the operator token while the call goes on."""
+
+    def __init__(self, settings: Settings, call_id: str, token: str):
+        import httpx
+
+        self._url = f"{settings.api_url.rstrip('/')}/api/v1/calls/{call_id}"
+        self._http = httpx.AsyncClient(timeout=5.0, headers={"Authorization": f"Bearer {token}"})
+
+    async def get(self) -> dict | None:
+        import httpx
+
+        try:
+            response = await self._http.get(self._url)
+        except httpx.HTTPError:
+            return None
+        return response.json() if response.status_code == 200 else None
+
+    async def lines_when(self, condition: Callable[[list[dict]], bool], timeout: float) -> list[dict] | None:
+        """The transcript once `condition(lines)` holds, or None after `timeout` seconds."""
+        for _ in range(int(timeout / 0.25)):
+            body = await self.get()
+            if body is not None and condition(body.get("transcript") or []):
+                return body["transcript"]
+            await asyncio.sleep(0.25)
+        return None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+async def _answer_in_turn(
+    ami, channel: str, record: _CallRecord, entries: list[str], patience: float
+) -> bool:
+    """Press each entry once the robot has spoken since the previous answer was taken; keys
+    pressed while it talks stop the prompt (barge-in), as a caller who knows the menu does."""
+    for entry in entries:
+        lines = await record.lines_when(
+            lambda lines: bool(lines) and lines[-1]["speaker"] == "robot", patience
+        )
+        if lines is None:
+            return False
+        for key in entry:
+            await ami.action("PlayDTMF", Channel=channel, Digit=key, Duration=120)
+            await asyncio.sleep(0.15)
+        taken = len(lines)
+        if (
+            await record.lines_when(
+                lambda lines, n=taken: any(x["speaker"] == "caller" for x in lines[n:]), patience
+            )
+            is None
+        ):
+            return False
+    return True
+
+
+async def place_test_call(settings: Settings, args: argparse.Namespace) -> int:
+    from telephony.ami import AmiClient
+    from telephony.sandbox import AsteriskSandbox
+    from telephony.testcall import keys, place_call, voiced_seconds, wait
+
+    box = AsteriskSandbox.from_settings(settings, args.name)
+    if not box.is_running():
+        print("The Asterisk sandbox is not running: start `hotline demo` first.", file=sys.stderr)
+        return 1
+    token = _operator_token(settings)
+    if token:
+        steps = [wait(args.hold + len(args.dtmf) * 60)]  # keys are pressed as the robot asks
+    else:  # no way to follow the conversation: press at fixed times
+        steps = [wait(args.first_wait)]
+        for entry in args.dtmf:
+            steps += [keys(entry), wait(args.gap)]
+        steps.append(wait(args.hold))
+    record = None
+    async with AmiClient(settings.ami_host, box.ami_port, box.ami_user, box.ami_secret) as ami:
+        await ami.wait_connected(10)
+        call = await place_call(ami, box.recordings, steps, caller=args.caller, tail=1)
+        call_id = await call.joined(15)
+        channel = await call.started(15)
+        print(f"Calling {box.exten} as {args.caller} (call {call_id}); keys: {' '.join(args.dtmf) or 'none'}")
+        if token:
+            record = _CallRecord(settings, call_id, token)
+            if not await _answer_in_turn(ami, channel, record, args.dtmf, patience=45):
+                print("The robot stopped asking before all keys were pressed.", file=sys.stderr)
+        try:
+            await call.ended(
+                args.hold if token else args.first_wait + len(args.dtmf) * args.gap + args.hold + 30
+            )
+        except TimeoutError:
+            await ami.hangup(channel)  # the robot did not hang up: we do
+            await call.ended(15)
+    samples, rate = call.heard()
+    print(f"The caller heard {voiced_seconds(samples, rate):.1f} s of the robot's speech.")
+    lines = None
+    if record is not None:
+        body = None
+        for _ in range(20):  # the IVR closes the record a moment after the line drops
+            body = await record.get()
+            if body is None or body.get("ended_at"):
+                break
+            await asyncio.sleep(0.25)
+        lines = body.get("transcript") if body else None
+        await record.aclose()
+    if lines is None:
+        print("No transcript: no operator token to read it, or the API has no record of this call.")
+        return 1
+    for line in lines:
+        who = "робот" if line.get("speaker") == "robot" else "абонент"
+        print(f"  {who}: {line.get('text')}")
+    return 0
+
+
+def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
+    _quiet_http_logs()
+    try:
+        return asyncio.run(place_test_call(settings, args))
+    except TimeoutError:
+        print(
+            "The hotline did not answer in time: is `hotline demo` (or `hotline serve`) running?",
+            file=sys.stderr,
+        )
+        return 1

@@ -89,6 +89,12 @@ class Settings:
     max_call_seconds: int = 600
     no_input_timeout: float = 6.0
     log_level: str = "INFO"
+    # Telephony (added by the telephony issue): the sandbox's SIP port for softphones, the demo
+    # softphone's password (generated and kept in the sandbox when unset), and how long a
+    # silent AudioSocket peer is kept before its call is closed as half-open.
+    sip_port: int = 5060
+    sip_demo_password: str | None = None
+    audiosocket_idle_timeout: float = 10.0
     # Account API: unknown account numbers one call or one caller number may ask for before
     # further account look-ups are refused (429 too_many_unknown_accounts).
     unknown_accounts_limit: int = 5
@@ -137,6 +143,9 @@ class Settings:
             max_call_seconds=_int("HOTLINE_MAX_CALL_SECONDS", 600),
             no_input_timeout=_float("HOTLINE_NO_INPUT_TIMEOUT", 6.0),
             log_level=_env("HOTLINE_LOG_LEVEL", "INFO"),
+            sip_port=_int("HOTLINE_SIP_PORT", 5060),
+            sip_demo_password=_env("HOTLINE_SIP_DEMO_PASSWORD"),
+            audiosocket_idle_timeout=_float("HOTLINE_AUDIOSOCKET_IDLE_TIMEOUT", 10.0),
             unknown_accounts_limit=_int("HOTLINE_UNKNOWN_ACCOUNTS_LIMIT", 5),
             console_session_minutes=_int("HOTLINE_CONSOLE_SESSION_MINUTES", 720),
             console_poll_seconds=_float("HOTLINE_CONSOLE_POLL_SECONDS", 2.0),

@@ -1,0 +1,133 @@
+"""The running IVR: AudioSocket server + AMI adapter + one CallSession per call.
+
+Why its own module: `hotline serve`, `hotline demo` and the real-Asterisk tests all need the
+same wiring, with different dialogs, backends and voices injected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+
+from dialogs.backend import Backend
+from ivr.session import CallSession, Dialog
+from speech.asr import Recognizer
+from speech.tts import Synthesizer
+from telephony.ami import AmiClient, CallJoiner
+from telephony.audiosocket import AudioSocketCall, AudioSocketServer
+
+log = logging.getLogger(__name__)
+
+RecognizerFactory = Callable[[], Recognizer | None]
+
+
+class HotlineService:
+    """Answers every AudioSocket call with `dialog`, joined to its AMI UserEvent by call id."""
+
+    def __init__(
+        self,
+        *,
+        dialog: Dialog,
+        backend: Backend,
+        synthesizer: Synthesizer,
+        recognizer_factory: RecognizerFactory | None = None,
+        ami: AmiClient | None = None,
+        host: str = "127.0.0.1",
+        port: int = 9092,
+        join_timeout: float = 2.0,
+        idle_timeout: float = 10.0,
+        no_input_timeout: float = 6.0,
+        max_call_seconds: float = 600.0,
+        record_transcript: bool = True,
+    ):
+        self._dialog = dialog
+        self._backend = backend
+        self._synth = synthesizer
+        self._recognizer_factory = recognizer_factory
+        self.ami = ami
+        self.joiner = CallJoiner()
+        self._join_timeout = join_timeout
+        self._session_options = dict(
+            no_input_timeout=no_input_timeout,
+            max_call_seconds=max_call_seconds,
+            record_transcript=record_transcript,
+        )
+        self.server = AudioSocketServer(self._handle, host, port, idle_timeout=idle_timeout)
+        self.sessions: dict[str, CallSession] = {}
+        self.finished: deque[CallSession] = deque(maxlen=100)  # recent calls, newest last
+        self._finished_event = asyncio.Event()
+        self._remove_listener: Callable[[], None] | None = None
+
+    @classmethod
+    def from_settings(cls, settings, **parts) -> HotlineService:
+        parts.setdefault("host", settings.audiosocket_host)
+        parts.setdefault("port", settings.audiosocket_port)
+        parts.setdefault("idle_timeout", settings.audiosocket_idle_timeout)
+        parts.setdefault("no_input_timeout", settings.no_input_timeout)
+        parts.setdefault("max_call_seconds", settings.max_call_seconds)
+        return cls(**parts)
+
+    async def start(self) -> None:
+        if self.ami is not None:
+            self._remove_listener = self.ami.add_listener(self.joiner.on_event)
+        await self.server.start()
+
+    async def close(self) -> None:
+        await self.server.close()
+        if self._remove_listener is not None:
+            self._remove_listener()
+
+    async def __aenter__(self) -> HotlineService:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def wait_finished(self, call_id: str, timeout: float = 30.0) -> CallSession:
+        """The session of call `call_id` once it has finished."""
+
+        def found() -> CallSession | None:
+            return next((s for s in self.finished if s.call_id == call_id), None)
+
+        async def wait() -> CallSession:
+            while (session := found()) is None:
+                self._finished_event.clear()
+                await self._finished_event.wait()
+            return session
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    async def _make_recognizer(self) -> Recognizer | None:
+        if self._recognizer_factory is None:
+            return None
+        try:
+            return await asyncio.to_thread(self._recognizer_factory)
+        except Exception:
+            log.exception("no recogniser for this call; keypad only")
+            return None
+
+    async def _handle(self, call: AudioSocketCall) -> None:
+        info = None
+        if self.ami is not None:
+            # With AMI down no event will come: do not keep the caller waiting for it.
+            timeout = self._join_timeout if self.ami.connected.is_set() else 0.0
+            info = await self.joiner.wait(call.call_id, timeout)
+        session = CallSession(
+            call,
+            backend=self._backend,
+            synthesizer=self._synth,
+            recognizer=await self._make_recognizer(),
+            info=info,
+            ami=self.ami,
+            **self._session_options,
+        )
+        self.sessions[call.call_id] = session
+        try:
+            await session.run(self._dialog)
+        finally:
+            self.sessions.pop(call.call_id, None)
+            self.finished.append(session)
+            self._finished_event.set()

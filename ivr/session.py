@@ -1,0 +1,427 @@
+"""CallSession: one phone call, wired from its AudioSocket connection to speech, a dialog and the API.
+
+It is the real `dialogs.channel.Channel`: `say` plays synthesised speech at real time and stops
+for barge-in (a key, or a partial result holding at least one real word — never noise or
+`[unk]`, which would make the robot stutter at every cough); `ask` collects speech through the
+recogniser and keys per `DtmfSpec`. The call record and transcript go to the API in order on a
+background queue, so a slow API never delays the robot's voice; on hang-up, whatever the
+dialog was doing, the recogniser is freed and the call record closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+
+from dialogs.backend import Backend, BackendError, Rejected
+from dialogs.channel import DtmfSpec, Hangup, Reply
+from speech.asr import Recognition, Recognizer
+from speech.tts import Synthesizer
+from telephony.ami import AmiClient, AmiError, CallInfo
+from telephony.audiosocket import AudioSocketCall
+
+log = logging.getLogger(__name__)
+
+# A dialog may return its own outcome (dialogs.conversation does); it then wins over ours.
+Dialog = Callable[["CallSession", Backend], Awaitable[str | None]]
+
+NOISE_WORDS = frozenset({"[unk]", "<unk>"})
+# Outcomes stored on the call record.
+COMPLETED, HANGUP, TRANSFERRED, TIMEOUT, ERROR = "completed", "hangup", "transferred", "timeout", "error"
+# Close reasons of the AudioSocket call that mean the caller's side went away.
+# After an entry complete by length, a terminator pressed within this time is dropped.
+STRAY_TERMINATOR_SECONDS = 2.0
+PEER_GONE = frozenset(
+    {"peer_hangup", "peer_closed", "peer_error", "link_lost", "idle_timeout", "write_stalled"}
+)
+
+
+def real_words(text: str) -> list[str]:
+    """The words of a recogniser result that are speech, not noise markers."""
+    return [w for w in text.split() if w.lower() not in NOISE_WORDS]
+
+
+class CallSession:
+    """The channel a dialog talks through on a real call (see module doc)."""
+
+    def __init__(
+        self,
+        call: AudioSocketCall,
+        *,
+        backend: Backend,
+        synthesizer: Synthesizer,
+        recognizer: Recognizer | None = None,
+        info: CallInfo | None = None,
+        ami: AmiClient | None = None,
+        no_input_timeout: float = 6.0,
+        max_call_seconds: float = 600.0,
+        operators_context: str = "operators",
+        operators_exten: str = "s",
+        utterance_grace: float = 3.0,
+        record_transcript: bool = True,
+    ):
+        self.call = call
+        self.call_id = call.call_id
+        self.caller = info.caller if info else None
+        self.channel = info.channel if info else None
+        self.slow = False
+        self.backend = backend
+        self.outcome: str | None = None
+        self.transcript: list[tuple[str, str]] = []  # (speaker, text), also sent to the API
+        self._synth = synthesizer
+        self._recognizer = recognizer
+        self._ami = ami
+        self._no_input_timeout = no_input_timeout
+        self._max_call_seconds = max_call_seconds
+        self._operators = (operators_context, operators_exten)
+        self._utterance_grace = utterance_grace
+        # dialogs.conversation keeps the transcript itself (with its own notes for silence and
+        # keys); then the session must not write every line a second time.
+        self._record_transcript = record_transcript
+        # caller input, filled by the pump tasks
+        self._keys: deque[str] = deque()
+        self._finals: deque[str] = deque()
+        self._utterance_active = False
+        self._last_voice = 0.0
+        self._stray: tuple[str, float] | None = None  # a terminator to ignore, until when
+        self._changed = asyncio.Event()
+        self._transferred = False
+        self._hung_up_by_us = False
+        # background work
+        self._tasks: list[asyncio.Task] = []
+        self._feeding = False
+        self._stopping = False
+        self._api_queue: asyncio.Queue[Callable[[], Awaitable[object]] | None] = asyncio.Queue()
+        self._api_task: asyncio.Task | None = None
+
+    # ---- running the call --------------------------------------------------------------------
+    async def run(self, dialog: Dialog) -> str:
+        """Run `dialog(self, backend)` for this call; returns the outcome stored on the call record."""
+        loop = asyncio.get_running_loop()
+        self._api_task = loop.create_task(self._api_worker(), name=f"session-api-{self.call_id}")
+        self._record(lambda: self.backend.start_call(self.call_id, caller=self.caller, channel=self.channel))
+        # The dialog may register the call too (without the channel): ours must come first, but
+        # an API that is slow or down must not hold the greeting for long.
+        await self._drain_api(timeout=2.0)
+        self._tasks = [
+            loop.create_task(self._audio_pump(), name=f"session-audio-{self.call_id}"),
+            loop.create_task(self._dtmf_pump(), name=f"session-dtmf-{self.call_id}"),
+            loop.create_task(self._watch_hangup(), name=f"session-hangup-{self.call_id}"),
+        ]
+        if self._recognizer is not None:
+            self._safe_grammar(None)
+        outcome = COMPLETED
+        returned: str | None = None
+        dialog_task = loop.create_task(dialog(self, self.backend), name=f"dialog-{self.call_id}")
+        try:
+            async with asyncio.timeout(self._max_call_seconds):
+                returned = await self._until_done(dialog_task)
+            if isinstance(returned, str) and returned:
+                outcome = returned
+            else:
+                returned = None
+        except Hangup:
+            outcome = HANGUP
+        except TimeoutError:
+            log.warning("call %s: longer than %.0f s; ending it", self.call_id, self._max_call_seconds)
+            outcome = TIMEOUT
+        except asyncio.CancelledError:
+            outcome = ERROR
+            raise
+        except Exception:
+            log.exception("call %s: dialog failed", self.call_id)
+            outcome = ERROR
+        finally:
+            if not dialog_task.done():
+                dialog_task.cancel()
+                await asyncio.gather(dialog_task, return_exceptions=True)
+            if returned is not None:
+                pass  # the dialog knows best why the call ended
+            elif self._transferred:
+                outcome = TRANSFERRED
+            elif outcome == COMPLETED and self.call.close_reason in PEER_GONE and not self._hung_up_by_us:
+                outcome = HANGUP
+            self.outcome = outcome
+            await self._finish(outcome)
+        return outcome
+
+    async def _until_done(self, dialog_task: asyncio.Task) -> str | None:
+        """Wait for the dialog; if the caller hangs up, give it a moment to unwind, then stop it."""
+        closed = asyncio.ensure_future(self.call.closed.wait())
+        try:
+            await asyncio.wait({dialog_task, closed}, return_when=asyncio.FIRST_COMPLETED)
+            if not dialog_task.done():
+                await asyncio.wait({dialog_task}, timeout=2.0)
+            if not dialog_task.done():
+                dialog_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await dialog_task
+                raise Hangup()
+            return dialog_task.result()
+        finally:
+            closed.cancel()
+
+    async def _finish(self, outcome: str) -> None:
+        """Whatever happened: stop listening, free the recogniser, close the record, end the leg."""
+        await self._stop_pumps()
+        if self._recognizer is not None:
+            try:
+                self._recognizer.close()
+            except Exception:
+                log.exception("call %s: closing the recogniser failed", self.call_id)
+        self._record(lambda: self.backend.end_call(self.call_id, outcome=outcome))
+        await self._drain_api(timeout=10.0)
+        if self._transferred:
+            await self.call.release()  # the channel lives on in the operators' queue
+        elif not self.call.is_closed:
+            await self.call.hangup()
+        log.info("call %s: ended (%s)", self.call_id, outcome)
+
+    async def _stop_pumps(self) -> None:
+        self._stopping = True
+        for task in self._tasks:
+            # Never cancel the audio pump inside recognizer.feed: native decoding runs in a thread.
+            if task.get_name().startswith("session-audio") and self._feeding:
+                continue
+            task.cancel()
+        self._kick()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # ---- the Channel interface ---------------------------------------------------------------
+    async def say(self, text: str, *, barge_in: bool = True) -> None:
+        if self.call.is_closed:
+            raise Hangup()
+        self._add_transcript("robot", text)
+        pcm = await self._synth.synthesize(text, slow=self.slow)
+        await self._play(pcm, barge_in=barge_in)
+        if self.call.is_closed:
+            raise Hangup()
+
+    async def ask(
+        self,
+        prompt: str,
+        *,
+        expect: Sequence[str] | None = None,
+        dtmf: DtmfSpec | None = None,
+        timeout: float | None = None,
+    ) -> Reply:
+        if self.call.is_closed:
+            return Reply.hangup()
+        if dtmf is None:
+            self._keys.clear()  # keys are not an answer to this question
+        if self._recognizer is not None and not self._utterance_active and not self._finals:
+            self._safe_grammar(expect)
+        try:
+            if prompt:
+                await self.say(prompt)
+        except Hangup:
+            return Reply.hangup()
+        reply = await self._collect(dtmf, timeout if timeout is not None else self._no_input_timeout)
+        if reply.kind == "speech":
+            self._add_transcript("caller", reply.text)
+        elif reply.kind == "digits":
+            self._add_transcript("caller", f"[DTMF] {reply.digits}")
+        return reply
+
+    async def transfer_to_operator(self) -> bool:
+        if self._ami is None or not self.channel or self.call.is_closed:
+            log.warning("call %s: cannot transfer (no AMI or no channel known)", self.call_id)
+            return False
+        await self._drain_api(timeout=5.0)  # the operator console should see the whole transcript
+        try:
+            await self._ami.redirect(self.channel, *self._operators)
+        except AmiError as exc:
+            log.warning("call %s: transfer to operators failed: %s", self.call_id, exc)
+            return False
+        self._transferred = True
+        log.info("call %s: redirected to %s", self.call_id, "/".join(self._operators))
+        return True
+
+    async def hangup(self) -> None:
+        self._hung_up_by_us = True
+        await self.call.hangup()
+
+    # ---- playing with barge-in ---------------------------------------------------------------
+    def _caller_started(self) -> bool:
+        return bool(self._keys or self._finals or self._utterance_active)
+
+    async def _play(self, pcm: bytes, *, barge_in: bool) -> bool:
+        """Play `pcm`; True if it played to the end."""
+        if not pcm:
+            return True
+        if barge_in and self._caller_started():
+            return False
+        play = asyncio.ensure_future(self.call.play(pcm))
+        try:
+            while not play.done():
+                if barge_in and self._caller_started():
+                    self.call.stop_playback()  # the next 20 ms frame out is silence
+                    break
+                self._changed.clear()
+                changed = asyncio.ensure_future(self._changed.wait())
+                try:
+                    await asyncio.wait({play, changed}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    changed.cancel()
+            return await play
+        finally:
+            if not play.done():
+                play.cancel()
+
+    # ---- collecting an answer ----------------------------------------------------------------
+    async def _collect(self, dtmf: DtmfSpec | None, timeout: float) -> Reply:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        digits = ""
+        while True:
+            if self.call.is_closed:
+                return Reply.hangup()
+            while self._keys:
+                key = self._keys.popleft()
+                if dtmf is None:
+                    continue
+                if dtmf.max_digits <= 1:
+                    return Reply.keys(key)
+                if dtmf.erase and key == dtmf.erase:
+                    digits = ""
+                elif dtmf.terminator and key == dtmf.terminator:
+                    return Reply.keys(digits)
+                else:
+                    digits += key
+                    if len(digits) >= dtmf.max_digits:
+                        self._swallow_terminator(dtmf.terminator)
+                        return Reply.keys(digits)
+                deadline = loop.time() + dtmf.inter_digit_timeout
+            if self._finals and not digits:
+                return Reply.speech(self._finals.popleft())
+            now = loop.time()
+            effective = deadline
+            if self._utterance_active and not digits:
+                effective = max(deadline, self._last_voice + self._utterance_grace)
+            if now >= effective:
+                if digits:
+                    return Reply.keys(digits)
+                text = await self._flush_utterance()
+                return Reply.speech(text) if text else Reply.silence()
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), effective - now)
+
+    async def _flush_utterance(self) -> str:
+        """At the no-input limit, take whatever the caller was saying as their answer."""
+        if self._recognizer is None or not self._utterance_active:
+            return ""
+        self._utterance_active = False
+        try:
+            result = await self._recognizer.flush()
+        except Exception:
+            log.exception("call %s: recogniser flush failed", self.call_id)
+            return ""
+        return " ".join(real_words(result.text))
+
+    # ---- the caller's side -------------------------------------------------------------------
+    def _kick(self) -> None:
+        self._changed.set()
+
+    async def _watch_hangup(self) -> None:
+        await self.call.closed.wait()
+        self._kick()
+
+    def _swallow_terminator(self, terminator: str | None) -> None:
+        """A full entry is often still ended with `#` out of habit: that key answers nothing."""
+        if not terminator:
+            return
+        if self._keys and self._keys[0] == terminator:
+            self._keys.popleft()
+        else:
+            self._stray = (terminator, asyncio.get_running_loop().time() + STRAY_TERMINATOR_SECONDS)
+
+    async def _dtmf_pump(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            key = await self.call.dtmf.get()
+            stray, self._stray = self._stray, None
+            if stray is not None and key == stray[0] and loop.time() < stray[1]:
+                continue
+            self._keys.append(key)
+            self._kick()
+
+    async def _audio_pump(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            frame = await self.call.audio.get()
+            recognizer = self._recognizer
+            if recognizer is None or self._stopping:
+                continue
+            self._feeding = True
+            try:
+                result = await recognizer.feed(frame)
+            except Exception:
+                log.exception(
+                    "call %s: recogniser failed; keypad only for the rest of the call", self.call_id
+                )
+                self._recognizer = None
+                with contextlib.suppress(Exception):
+                    recognizer.close()
+                continue
+            finally:
+                self._feeding = False
+            if self._stopping:
+                return
+            if result is not None:
+                self._on_recognition(result, loop.time())
+
+    def _on_recognition(self, result: Recognition, now: float) -> None:
+        words = real_words(result.text)
+        if result.kind == "partial":
+            if words:
+                self._utterance_active = True
+                self._last_voice = now
+                self._kick()
+            return
+        self._utterance_active = False
+        if words:
+            self._finals.append(" ".join(words))
+        self._kick()
+
+    def _safe_grammar(self, phrases: Sequence[str] | None) -> None:
+        try:
+            assert self._recognizer is not None
+            self._recognizer.set_grammar(list(phrases) if phrases is not None else None)
+        except Exception:
+            log.exception("call %s: setting the grammar failed", self.call_id)
+
+    # ---- the call record, in order, off the voice path ----------------------------------------
+    def _add_transcript(self, speaker: str, text: str) -> None:
+        self.transcript.append((speaker, text))
+        if self._record_transcript:
+            self._record(lambda: self.backend.add_transcript(self.call_id, speaker, text))
+
+    def _record(self, make: Callable[[], Awaitable[object]]) -> None:
+        self._api_queue.put_nowait(make)
+
+    async def _api_worker(self) -> None:
+        while True:
+            make = await self._api_queue.get()
+            try:
+                if make is None:
+                    return
+                await make()
+            except (BackendError, Rejected) as exc:
+                log.warning("call %s: recording the call failed: %s", self.call_id, exc)
+            except Exception:
+                log.exception("call %s: recording the call failed", self.call_id)
+            finally:
+                self._api_queue.task_done()
+
+    async def _drain_api(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._api_queue.join(), timeout)
+        except TimeoutError:
+            log.warning("call %s: the API did not take the call record within %.0f s", self.call_id, timeout)
+        if self.outcome is not None and self._api_task is not None:
+            self._api_task.cancel()
+            await asyncio.gather(self._api_task, return_exceptions=True)

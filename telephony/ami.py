@@ -1,0 +1,348 @@
+"""The Asterisk Manager Interface for the IVR, on asyncio, over the `asterisk-ami` package.
+
+Why an adapter: `asterisk-ami` is thread-based (a listener thread per connection, callbacks
+from that thread) and leaves reconnection, keep-alive and asyncio to its user. Here:
+- events and action responses cross from its thread to the event loop only through
+  `loop.call_soon_threadsafe`; sends go through one worker thread, so the library's
+  (unlocked) action-id counter is never raced and the loop never blocks on a socket;
+- its socket timeout (3 s by default) also ends the listener thread when Asterisk is idle
+  (python-ami issue #47), so we ping more often than the timeout: the ping doubles as the
+  liveness check that triggers a reconnect;
+- reconnection with exponential backoff when Asterisk restarts.
+
+`CallJoiner` pairs the dialplan's `UserEvent(HotlineCall, Id, Caller, Channel)` with the
+AudioSocket connection of the same id; either may arrive first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from asterisk.ami import Action, AMIClient
+
+log = logging.getLogger(__name__)
+
+HOTLINE_CALL_EVENT = "HotlineCall"
+
+
+class AmiError(Exception):
+    """Asterisk refused an action, or is not reachable right now."""
+
+
+@dataclass(frozen=True)
+class AmiEvent:
+    name: str
+    fields: Mapping[str, str]
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self.fields.get(key, default)
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """What the dialplan tells us about a call that the AudioSocket stream does not carry."""
+
+    call_id: str
+    caller: str | None
+    channel: str
+
+
+EventListener = Callable[[AmiEvent], None]
+
+
+class AmiClient:
+    """A supervised AMI connection: logs in, keeps alive, reconnects, delivers events to asyncio."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        user: str,
+        secret: str,
+        *,
+        keepalive: float = 2.0,
+        socket_timeout: float = 10.0,
+        action_timeout: float = 5.0,
+        backoff_initial: float = 0.25,
+        backoff_max: float = 8.0,
+    ):
+        self.host, self.port, self.user = host, port, user
+        self._secret = secret
+        self._keepalive = keepalive
+        self._socket_timeout = socket_timeout
+        self._action_timeout = action_timeout
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._listeners: list[EventListener] = []
+        self._client: AMIClient | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ami-send")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._supervisor: asyncio.Task | None = None
+        self._lost = asyncio.Event()
+        self._closing = False
+        self.connected = asyncio.Event()
+        self.connections = 0  # successful logins so far; >1 means we reconnected
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start connecting in the background (returns at once; see `wait_connected`)."""
+        self._loop = asyncio.get_running_loop()
+        self._supervisor = asyncio.create_task(self._supervise(), name="ami-supervisor")
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        await asyncio.wait_for(self.connected.wait(), timeout)
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+        await self._drop_client(logoff=True)
+        self._executor.shutdown(wait=False)
+
+    async def __aenter__(self) -> AmiClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def add_listener(self, listener: EventListener) -> Callable[[], None]:
+        """Call `listener(event)` on the event loop for every AMI event. Returns a remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    async def _supervise(self) -> None:
+        delay = self._backoff_initial
+        while not self._closing:
+            try:
+                await self._connect()
+                delay = self._backoff_initial
+                await self._watch()
+            except (OSError, AmiError, TimeoutError) as exc:
+                log.info("AMI %s:%d not available: %s", self.host, self.port, exc or type(exc).__name__)
+            self.connected.clear()
+            await self._drop_client(logoff=False)
+            if self._closing:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._backoff_max)
+
+    async def _connect(self) -> None:
+        assert self._loop is not None
+        self._lost.clear()
+        # The socket timeout bounds the listener's idle reads; our pings keep it from firing.
+        client = AMIClient(address=self.host, port=self.port, timeout=self._socket_timeout)
+        client.add_listener(on_event=self._on_event_thread, on_disconnect=self._on_disconnect_thread)
+        self._client = client
+        response = await self._send(
+            Action("Login", {"Username": self.user, "Secret": self._secret}), login=True
+        )
+        if response.is_error():
+            raise AmiError(
+                f"login refused for {self.user!r}: {response.keys.get('Message', response.status)}"
+            )
+        self.connections += 1
+        if self.connections > 1:
+            log.info("AMI reconnected to %s:%d", self.host, self.port)
+        else:
+            log.info("AMI connected to %s:%d as %s", self.host, self.port, self.user)
+        self.connected.set()
+
+    async def _watch(self) -> None:
+        """Return when the connection is lost: the listener says so, or a ping goes unanswered."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._lost.wait(), self._keepalive)
+            if self._lost.is_set():
+                log.warning("AMI connection to %s:%d lost", self.host, self.port)
+                return
+            try:
+                await self._send(Action("Ping"))
+            except (AmiError, OSError, TimeoutError) as exc:
+                log.warning("AMI ping failed (%s); reconnecting", exc or type(exc).__name__)
+                return
+
+    async def _drop_client(self, *, logoff: bool) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        assert self._loop is not None
+
+        def shutdown() -> None:
+            if logoff and client.finished is not None and not client.finished.is_set():
+                with contextlib.suppress(Exception):
+                    client.send(Action("Logoff", {"ActionID": "logoff"}))
+            with contextlib.suppress(Exception):
+                client.disconnect()
+
+        with contextlib.suppress(Exception):
+            await self._loop.run_in_executor(self._executor, shutdown)
+
+    # ---- crossing from the library's threads ---------------------------------------------------
+    def _call_in_loop(self, fn: Callable, *args: object) -> None:
+        """Hand work to the event loop from a library thread. Never raises: an exception in a
+        library callback would kill its listener thread (and its error handler is broken)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(fn, *args)
+
+    def _on_event_thread(self, source: AMIClient, event) -> None:
+        if source is self._client:
+            self._call_in_loop(self._dispatch, AmiEvent(event.name, dict(event.keys)))
+
+    def _on_disconnect_thread(self, source: AMIClient, error: object = None) -> None:
+        if source is self._client:
+            self._call_in_loop(self._lost.set)
+
+    def _dispatch(self, event: AmiEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("AMI event listener failed on %s", event.name)
+
+    # ---- actions -----------------------------------------------------------------------------
+    async def _send(self, action: Action, *, login: bool = False):
+        assert self._loop is not None
+        client = self._client
+        if client is None or (not login and not self.connected.is_set()):
+            raise AmiError("not connected to Asterisk")
+        done: asyncio.Future = self._loop.create_future()
+
+        def on_response(response) -> None:
+            self._call_in_loop(lambda: done.done() or done.set_result(response))
+
+        def send() -> None:
+            if login:
+                client.login(action.keys["Username"], action.keys["Secret"], callback=on_response)
+            else:
+                client.send_action(action, callback=on_response)
+
+        try:
+            await self._loop.run_in_executor(self._executor, send)
+        except OSError as exc:
+            self._lost.set()
+            raise AmiError(f"cannot send {action.name}: {exc}") from exc
+        try:
+            return await asyncio.wait_for(done, self._action_timeout)
+        except TimeoutError as exc:
+            raise AmiError(f"no answer to {action.name} within {self._action_timeout:.0f} s") from exc
+
+    async def action(self, name: str, variables: Mapping[str, str] | None = None, **keys: object) -> dict:
+        """Send an action; returns the response's fields, raises AmiError when refused."""
+        action = Action(name, {k: str(v) for k, v in keys.items() if v is not None})
+        if variables:
+            action.variables = {k: str(v) for k, v in variables.items()}
+        response = await self._send(action)
+        if response.is_error():
+            raise AmiError(f"{name} refused: {response.keys.get('Message', response.status)}")
+        return dict(response.keys)
+
+    async def redirect(self, channel: str, context: str, exten: str = "s", priority: int = 1) -> None:
+        await self.action("Redirect", Channel=channel, Context=context, Exten=exten, Priority=priority)
+
+    async def setvar(self, channel: str, name: str, value: str) -> None:
+        await self.action("Setvar", Channel=channel, Variable=name, Value=value)
+
+    async def hangup(self, channel: str, cause: int | None = None) -> None:
+        await self.action("Hangup", Channel=channel, Cause=cause)
+
+    async def originate(
+        self,
+        channel: str,
+        *,
+        context: str | None = None,
+        exten: str | None = None,
+        priority: int = 1,
+        application: str | None = None,
+        data: str | None = None,
+        caller_id: str | None = None,
+        variables: Mapping[str, str] | None = None,
+        timeout_ms: int = 30000,
+    ) -> None:
+        """Place a call (asynchronously: Asterisk queues it and answers at once)."""
+        await self.action(
+            "Originate",
+            variables=variables,
+            Channel=channel,
+            Context=context,
+            Exten=exten,
+            Priority=priority if context else None,
+            Application=application,
+            Data=data,
+            CallerID=caller_id,
+            Timeout=timeout_ms,
+            Async="true",
+        )
+
+
+def _normalise_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        return value.strip().lower()
+
+
+class CallJoiner:
+    """Pairs `UserEvent(HotlineCall, Id, Caller, Channel)` with the AudioSocket call of that id.
+
+    Feed it every AMI event (`ami.add_listener(joiner.on_event)`); `await wait(call_id)` returns
+    the call's CallInfo whether the event came before or after the socket, or None after the
+    timeout. Events nobody claims are forgotten after `ttl` seconds.
+    """
+
+    def __init__(self, event_name: str = HOTLINE_CALL_EVENT, ttl: float = 60.0):
+        self._event_name = event_name
+        self._ttl = ttl
+        self._seen: dict[str, tuple[float, CallInfo]] = {}
+        self._waiting: dict[str, asyncio.Future[CallInfo]] = {}
+
+    def on_event(self, event: AmiEvent) -> None:
+        if event.name != "UserEvent" or event.get("UserEvent") != self._event_name:
+            return
+        raw_id = event.get("Id")
+        channel = event.get("Channel")
+        if not raw_id or not channel:
+            log.warning("%s event without Id or Channel ignored", self._event_name)
+            return
+        info = CallInfo(_normalise_id(raw_id), (event.get("Caller") or "").strip() or None, channel)
+        waiter = self._waiting.get(info.call_id)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(info)
+            return
+        now = time.monotonic()
+        self._seen = {k: v for k, v in self._seen.items() if now - v[0] < self._ttl}
+        self._seen[info.call_id] = (now, info)
+
+    async def wait(self, call_id: str, timeout: float = 2.0) -> CallInfo | None:
+        key = _normalise_id(call_id)
+        seen = self._seen.pop(key, None)
+        if seen is not None:
+            return seen[1]
+        waiter = self._waiting.get(key)
+        if waiter is None:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiting[key] = waiter
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter), timeout)
+        except TimeoutError:
+            log.warning("call %s: no %s event within %.1f s", key, self._event_name, timeout)
+            return None
+        finally:
+            if self._waiting.get(key) is waiter:
+                del self._waiting[key]
+
+    @property
+    def pending(self) -> int:
+        return len(self._seen) + len(self._waiting)
