@@ -22,6 +22,7 @@ from ivr.settings import Settings
 
 log = logging.getLogger(__name__)
 
+DEMO_OPERATOR = "demo"  # the console login `hotline demo` creates
 DEMO_SECRETS = "demo-secrets.json"  # in HOTLINE_DATA_DIR: tokens `hotline demo` made up, for `hotline call`
 
 
@@ -177,10 +178,45 @@ def _demo_settings(settings: Settings) -> Settings:
     operator_tokens = dict(settings.operator_tokens)
     if not operator_tokens:
         operator_tokens = {kept.get("operator_token") or secrets.token_urlsafe(24): "demo"}
+    console_password = kept.get("console_password") or secrets.token_urlsafe(9)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"ivr_token": ivr_token, "operator_token": next(iter(operator_tokens))}))
+    path.write_text(
+        json.dumps(
+            {
+                "ivr_token": ivr_token,
+                "operator_token": next(iter(operator_tokens)),
+                "console_password": console_password,
+            }
+        )
+    )
     path.chmod(0o600)
     return dataclasses.replace(settings, ivr_token=ivr_token, operator_tokens=operator_tokens)
+
+
+def demo_console_password(settings: Settings) -> str | None:
+    """The password of the demo console login, as `_demo_settings` made it up and kept it."""
+    with contextlib.suppress(OSError, ValueError):
+        return json.loads((settings.data_dir / DEMO_SECRETS).read_text()).get("console_password")
+    return None
+
+
+def ensure_demo_operator(settings: Settings) -> None:
+    """A console login `demo` with the kept password, so the demo's console opens at once.
+
+    Why: without it a newcomer sees a login page nobody can pass until `hotline operators add`.
+    An existing `demo` operator is left as it is (someone may have changed its password on purpose).
+    """
+    from datetime import UTC, datetime
+
+    from api.cli import _database
+    from api.console import auth
+
+    password = demo_console_password(settings)
+    if not password:
+        return
+    with _database(settings) as session:
+        with contextlib.suppress(auth.OperatorError):
+            auth.add_operator(session, DEMO_OPERATOR, password, datetime.now(UTC))
 
 
 def _operator_token(settings: Settings) -> str | None:
@@ -210,7 +246,9 @@ The hotline is running.
   An operator softphone may register as "operator" (same password): escalated calls ring it.
   No phone? In another terminal (balance → "yes, that is my account" → no details → goodbye):
     hotline call --dtmf 1 --dtmf 1 --dtmf 2 --dtmf 9
-  Operator console / API: {settings.api_url}  (operator token in {settings.data_dir / DEMO_SECRETS})
+  Operator console: {settings.api_url}/console/
+    login {DEMO_OPERATOR}   password {demo_console_password(settings)}
+  API (OpenAPI at {settings.api_url}/docs): operator token in {settings.data_dir / DEMO_SECRETS}
 Ctrl+C stops everything."""
 
 
@@ -265,6 +303,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     settings = _demo_settings(settings)
     if not args.no_demo_data:
         fill_demo_data(settings)
+    ensure_demo_operator(settings)
     return _run_until_signal(lambda stop: run_demo(settings, stop))
 
 
