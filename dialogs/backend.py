@@ -1,6 +1,6 @@
 """What dialogs need from the account service, as a protocol.
 
-Why: dialogs must not know SQL or HTTP. `api.client.ApiClient` implements this
+Why: dialogs must not know SQL or HTTP. `ivr.api_client.ApiClient` implements this
 over the account API; tests use the same client against the real API app
 in-process. All shapes below are the JSON the API returns (see README, API).
 Money and readings are decimal strings ("729.51"); dates are ISO strings.
