@@ -168,12 +168,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # ---- demo ------------------------------------------------------------------------------------
+def _kept_demo_secrets(settings: Settings) -> dict:
+    """What an earlier `hotline demo` made up and kept in HOTLINE_DATA_DIR; {} when none (or unreadable)."""
+    with contextlib.suppress(OSError, ValueError):
+        kept = json.loads((settings.data_dir / DEMO_SECRETS).read_text())
+        if isinstance(kept, dict):
+            return kept
+    return {}
+
+
 def _demo_settings(settings: Settings) -> Settings:
     """Settings with the tokens the demo needs, made up (and kept for `hotline call`) when unset."""
     path = settings.data_dir / DEMO_SECRETS
-    kept = {}
-    with contextlib.suppress(OSError, ValueError):
-        kept = json.loads(path.read_text())
+    kept = _kept_demo_secrets(settings)
     ivr_token = settings.ivr_token or kept.get("ivr_token") or secrets.token_urlsafe(24)
     operator_tokens = dict(settings.operator_tokens)
     if not operator_tokens:
@@ -195,9 +202,7 @@ def _demo_settings(settings: Settings) -> Settings:
 
 def demo_console_password(settings: Settings) -> str | None:
     """The password of the demo console login, as `_demo_settings` made it up and kept it."""
-    with contextlib.suppress(OSError, ValueError):
-        return json.loads((settings.data_dir / DEMO_SECRETS).read_text()).get("console_password")
-    return None
+    return _kept_demo_secrets(settings).get("console_password")
 
 
 def ensure_demo_operator(settings: Settings) -> None:
@@ -222,9 +227,7 @@ def ensure_demo_operator(settings: Settings) -> None:
 def _operator_token(settings: Settings) -> str | None:
     if settings.operator_tokens:
         return next(iter(settings.operator_tokens))
-    with contextlib.suppress(OSError, ValueError):
-        return json.loads((settings.data_dir / DEMO_SECRETS).read_text()).get("operator_token")
-    return None
+    return _kept_demo_secrets(settings).get("operator_token")
 
 
 def fill_demo_data(settings: Settings) -> None:

@@ -39,3 +39,11 @@ def test_demo_operator_logs_in_with_the_kept_password(tmp_path):
     app = create_app(settings=settings)
     assert _login(app, password) == 303
     assert _login(app, password + "x") != 303
+
+
+def test_unreadable_kept_secrets_are_replaced_not_fatal(tmp_path):
+    for junk in ("not json", "[1, 2]"):
+        (tmp_path / "demo-secrets.json").write_text(junk)
+        settings = _demo_settings(_settings(tmp_path))
+        assert settings.ivr_token and settings.operator_tokens
+        assert demo_console_password(settings)  # written anew, readable again
