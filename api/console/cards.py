@@ -82,8 +82,10 @@ def _meters_context(
     start, end = window.around(today)
     return {
         "acc": acc,
-        "meters": account_meters(acc, session)["meters"],
-        "history": account_readings(request, acc.text, session, user.principal)["readings"],
+        "meters": account_meters(acc=acc, session=session)["meters"],
+        "history": account_readings(request=request, account=acc.text, session=session, who=user.principal)[
+            "readings"
+        ],
         "window": {"open": window.contains(today), "start": start, "end": end},
         "today": today,
         "history_shown": HISTORY_SHOWN,
@@ -140,7 +142,13 @@ def enter_reading(
         if len(value) > 30:
             raise ApiError(422, "invalid_value", "value too long")
         stored = submit_reading(
-            request, acc, meter_id, ReadingBody(value=value, source="operator"), session, user.principal, None
+            request=request,
+            acc=acc,
+            meter_id=meter_id,
+            body=ReadingBody(value=value, source="operator"),
+            session=session,
+            who=user.principal,
+            call_id=None,
         )
     except ApiError as exc:
         session.rollback()

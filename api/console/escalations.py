@@ -129,7 +129,7 @@ def _update(
     except ValidationError:
         return _panel(request, session, user, esc_id, error="Слишком длинный текст.", status_code=422)
     try:
-        update_escalation(request, esc_id, body, session, user.principal)
+        update_escalation(request=request, esc_id=esc_id, body=body, session=session, who=user.principal)
     except ApiError as exc:
         session.rollback()
         if exc.status == 404:
