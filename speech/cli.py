@@ -5,6 +5,7 @@
     hotline models recognize FILE.wav        run a WAV through the streaming recogniser (8 kHz path)
     hotline prompts build                    pre-render every fixed prompt at both speech rates
     hotline prompts say TEXT -o FILE.wav     render one sentence as the phone line will hear it
+    hotline prompts phonemes TEXT            espeak-ng's phonemes for TEXT as the robot says it
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", type=Path, required=True)
     p.add_argument("--slow", action="store_true", help="the slow rate (HOTLINE_TTS_SLOW_RATE)")
     p.set_defaults(func=cmd_prompts_say)
+
+    p = psub.add_parser("phonemes", help="print espeak-ng's phoneme mnemonics for TEXT as the robot says it "
+                                         "(' marks the stressed vowel)")
+    p.add_argument("text")
+    p.add_argument("--text", dest="show_text", action="store_true",
+                   help="also print the text given to espeak-ng (after normalisation and the lexicon)")
+    p.set_defaults(func=cmd_prompts_phonemes)
 
 
 def _command_group(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
@@ -184,4 +192,17 @@ def cmd_prompts_say(args: argparse.Namespace, settings: Settings) -> int:
         synth.close()
     args.out.write_bytes(wav_bytes(pcm, PHONE_RATE))
     print(f"{args.out}: {duration_ms(pcm) / 1000:.2f} s at {PHONE_RATE} Hz")
+    return 0
+
+
+def cmd_prompts_phonemes(args: argparse.Namespace, settings: Settings) -> int:
+    from speech.tts import PhonemeError, normalize_text, phonemes
+
+    if args.show_text:
+        print(normalize_text(args.text))
+    try:
+        print(phonemes(args.text, voice=settings.tts_voice))
+    except PhonemeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0

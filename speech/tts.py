@@ -27,6 +27,12 @@ setting voice and rate we wait for espeak-ng to go idle (`espeak_Synchronize`),
 and a first empty `runAndWait` leaves the driver idle so property changes are
 applied immediately instead of being queued behind the loop. Measured after the
 fix: 0 wrong rates in 180 renders alternating 80/100/140/200 wpm, no cancels.
+
+Pronunciation: `normalize_text` gives espeak-ng words from `speech.lexicon` as inline phonemes
+`[[…]]`. The driver calls `espeak_Synth` with ENDPAUSE | CHARS_UTF8 only, so `[[…]]` would be
+read out letter by letter; `_new_engine` adds espeak-ng's own PHONEMES flag to that call (the
+`espeak-ng` command sets the same flag by default, which is why `phonemes()` below, run through
+the command, shows what the engine renders).
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ import hashlib
 import logging
 import os
 import queue
+import re
+import shutil
+import subprocess
 import tempfile
 import threading
 import wave
@@ -46,14 +55,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from speech.audio import PHONE_RATE, read_wav, to_phone, wav_bytes
-from speech.numbers import spell_numbers
+from speech.lexicon import apply_lexicon
+from speech.verbalize import normalise_for_speech
 
 if TYPE_CHECKING:
     from ivr.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = "espeak-soxr-8k-v1"  # change when rendering changes, so old cache files are not reused
+CACHE_FORMAT = "espeak-soxr-8k-v2"  # change when rendering changes, so old cache files are not reused
 
 
 class Synthesizer(Protocol):
@@ -64,10 +74,35 @@ class Synthesizer(Protocol):
 
 
 def normalize_text(text: str) -> str:
-    """The one place text is prepared for espeak-ng, which reads digits without case agreement:
-    numbers, money, dates and account numbers are spelled out in Russian by `speech.numbers`,
-    and whitespace is collapsed so trivially different spellings share a cache entry."""
-    return " ".join(spell_numbers(text).split())
+    """The one place text is prepared for espeak-ng, which reads digits without case agreement
+    and stresses some names wrongly: abbreviations and numbers become Russian words
+    (`speech.verbalize.normalise_for_speech`), lexicon words become phonemes or get their ё back
+    (`speech.lexicon`), and whitespace is collapsed so trivially different spellings share a
+    cache entry. "[[" in the input is not ours and would be read as phonemes: it is dropped; so is
+    a written stress mark (U+0301), which espeak-ng ignores and which would hide a lexicon word."""
+    text = re.sub(r"\[\[|\]\]", " ", text).replace("\u0301", "")
+    return " ".join(apply_lexicon(normalise_for_speech(text)).split())
+
+
+class PhonemeError(RuntimeError):
+    pass
+
+
+def phonemes(text: str, voice: str = "ru") -> str:
+    """espeak-ng's phoneme mnemonics (as `espeak-ng -v VOICE -x` prints them) for TEXT exactly as
+    the robot says it: the same normalisation, lexicon and voice, the same libespeak-ng and data
+    the pyttsx3 engine uses, with inline phonemes on as in `_new_engine`. One line per clause."""
+    binary = shutil.which("espeak-ng")
+    if binary is None:
+        raise PhonemeError("espeak-ng is not installed (Debian package espeak-ng)")
+    spoken = normalize_text(text)
+    if not spoken:
+        return ""
+    done = subprocess.run([binary, "-v", voice, "-q", "-x"], input=spoken, capture_output=True,
+                          text=True, encoding="utf-8", timeout=60, check=False)
+    if done.returncode != 0:
+        raise PhonemeError(f"espeak-ng failed: {done.stderr.strip() or done.returncode}")
+    return done.stdout.strip()
 
 
 class SynthesisError(RuntimeError):
@@ -268,9 +303,25 @@ def _new_engine():
     import pyttsx3.drivers.espeak as espeak_driver
 
     espeak_driver.print = _driver_print  # module-level name lookup: silences only the driver's print
+    if not isinstance(espeak_driver._espeak, _PhonemeInput):
+        espeak_driver._espeak = _PhonemeInput(espeak_driver._espeak)  # the driver's only name for it
     engine = pyttsx3.init("espeak")
     engine.runAndWait()  # nothing to say: leaves the driver idle, so later setProperty calls apply at once
     return engine
+
+
+class _PhonemeInput:
+    """pyttsx3's `_espeak` module as its driver sees it, with espeak-ng's PHONEMES flag added to
+    every `Synth` call, so `[[…]]` from the lexicon is spoken as phonemes (module docstring)."""
+
+    def __init__(self, module) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str):
+        return getattr(self._module, name)
+
+    def Synth(self, text, *args, flags: int = 0, **kwargs):  # noqa: N802 - the wrapped name
+        return self._module.Synth(text, *args, flags=flags | self._module.PHONEMES, **kwargs)
 
 
 def _settle() -> None:
