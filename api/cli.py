@@ -5,6 +5,8 @@ hotline db upgrade                   create or migrate the database at HOTLINE_D
 hotline demo-data                    create/migrate the database and fill it with the demo
 hotline import-registry FILE.csv     import the billing registry (one transaction)
 hotline export-readings --since D    write the readings the hotline collected as CSV
+hotline promotion load FILE.toml     check and store a promotion (api/promotion.toml is the seed's)
+hotline promotion show               the promotion callers hear about today, with its terms
 hotline operators add NAME           a console login (see api/console/cli.py)
 """
 
@@ -142,6 +144,50 @@ def cmd_export_readings(args: argparse.Namespace, settings: Settings, session: S
     return 0
 
 
+@_needs_database
+def cmd_promotion_load(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+    from api.promotion_file import PromotionFileError, load_promotion_file, store_promotion
+
+    try:
+        spec = load_promotion_file(Path(args.file), starts_on=args.starts_on, ends_on=args.ends_on)
+        promo = store_promotion(session, spec)
+    except PromotionFileError as exc:
+        session.rollback()
+        print(f"error: {args.file}: {exc}; nothing was loaded", file=sys.stderr)
+        return 1
+    session.commit()
+    print(f"loaded promotion «{promo.name}» {promo.starts_on.isoformat()} – {promo.ends_on.isoformat()}: "
+          f"{len(promo.terms)} terms, territories {', '.join(str(t.suffix) for t in promo.territories)}")
+    return 0
+
+
+@_needs_database
+def cmd_promotion_show(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+    from sqlalchemy import select
+
+    from api.models import Promotion
+    from api.promotion import current_promotion
+
+    today = _today(settings)
+    promo = current_promotion(session, today)
+    if promo is None:
+        latest = session.scalar(select(Promotion).order_by(Promotion.starts_on.desc(), Promotion.id.desc()))
+        if latest is None:
+            print("акция не загружена / no promotion loaded (hotline promotion load FILE)")
+            return 1
+        print(f"сегодня ({today.isoformat()}) акция не проходит / no promotion runs today; "
+              "the latest loaded:")
+        promo = latest
+    print(f"«{promo.name}»")
+    print(f"  dates: {promo.starts_on.isoformat()} – {promo.ends_on.isoformat()}")
+    print(f"  territories (suffixes): {', '.join(str(t.suffix) for t in promo.territories)}")
+    print(f"  prize: {promo.prize}")
+    for term in promo.terms:
+        print(f"  [{term.topic}] ({term.source or 'no source'}) {term.question}")
+        print(f"      {term.answer}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to the `hotline` parser."""
     p = sub.add_parser("api", help="serve the account API (OpenAPI docs at /docs)")
@@ -172,6 +218,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="file encoding (default utf-8; utf-8-sig or cp1251 for Excel)",
     )
     p.set_defaults(func=cmd_export_readings)
+
+    p = sub.add_parser("promotion", help="the promotion callers hear about (load from a TOML file, show)")
+    promo_sub = p.add_subparsers(dest="promotion_command", metavar="ACTION")
+    promo_sub.required = True
+    load = promo_sub.add_parser("load", help="check a promotion file and store it (all of it or nothing)")
+    load.add_argument("file", help="TOML file; api/promotion.toml is the seed's promotion with blank dates")
+    load.add_argument("--starts-on", type=_date_arg, help="first day (replaces the file's starts_on)")
+    load.add_argument("--ends-on", type=_date_arg, help="last day (replaces the file's ends_on)")
+    load.set_defaults(func=cmd_promotion_load)
+    show = promo_sub.add_parser("show", help="the promotion running today (or the latest loaded), its terms")
+    show.set_defaults(func=cmd_promotion_show)
 
     from api.console.cli import register as register_console  # `hotline operators ...`
 

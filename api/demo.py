@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from api.balance import add_months, latest_closed_month, month_start
-from api.reference import TERRITORIES, ensure_promotion
+from api.promotion_file import load_promotion_file, shipped_promotion_file, store_promotion
+from api.reference import TERRITORIES
 from api.registry import (
     upsert_account,
     upsert_charge,
@@ -190,7 +191,9 @@ def fill(session: Session, today: date, tz: ZoneInfo) -> list[DemoAccount]:
     periods = [add_months(last, -k) for k in range(11, -1, -1)]
     promo_start = add_months(month_start(today), -2)
     promo_end = add_months(month_start(today), 4) - timedelta(days=1)
-    ensure_promotion(session, promo_start, promo_end)
+    # the utility's own load path (hotline promotion load), with the shipped file and demo dates
+    store_promotion(session, load_promotion_file(shipped_promotion_file(), starts_on=promo_start,
+                                                 ends_on=promo_end))
     demo = demo_accounts()
     for spec in demo:
         rng = random.Random(spec.text)

@@ -296,6 +296,8 @@ class PromotionTerm(Base):
     topic: Mapped[str] = mapped_column(String(32))
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
+    # the section of the customer's document the answer retells ("000 §3.5"); from the promotion file
+    source: Mapped[str | None] = mapped_column(String(200))
 
 
 class VerificationAttempt(Base):

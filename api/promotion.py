@@ -36,7 +36,10 @@ def promotion_json(promo: Promotion) -> dict[str, Any]:
         "ends_on": promo.ends_on.isoformat(),
         "territories": [t.suffix for t in promo.territories],
         "prize": promo.prize,
-        "terms": [{"topic": t.topic, "question": t.question, "answer": t.answer} for t in promo.terms],
+        "terms": [
+            {"topic": t.topic, "question": t.question, "answer": t.answer, "source": t.source}
+            for t in promo.terms
+        ],
     }
 
 

@@ -1,8 +1,8 @@
 """Reference data from the customer's documents: territories, offices, services, promotion terms.
 
 Source: seed 000 (the promotion regulation of ООО «ЭкоТек»): the suffix table
-(appendix 3, step 2), the offices and their hours (section 3.3.4), the prize
-(appendix 2) and the rules the terms below retell. Where 3.3.4 groups
+(appendix 3, step 2) and the offices and their hours (section 3.3.4); the promotion's
+terms are data the utility loads (api/promotion.toml, api/promotion_file.py). Where 3.3.4 groups
 territories, the office that serves the group serves every suffix in it:
 Калтан (7) and Осинники (6) → the Осинники office; Краснобродский (3) goes
 with Киселевск (2) (group 5 of section 1.2) → the Киселевск office; Шерегеш (9)
@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Office, OfficeHours, Promotion, PromotionTerm, Service, Territory
+from api.models import Office, OfficeHours, Promotion, Service, Territory
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MON_TUE_THU_FRI = ("mon", "tue", "thu", "fri")
@@ -121,8 +121,7 @@ SERVICES: dict[str, tuple[str, str]] = {
 }
 METERED_SERVICES = ("cold_water", "hot_water", "electricity_day", "electricity_night", "gas", "heat")
 
-PROMOTION_NAME = "Хорошая привычка – твой Личный кабинет!"
-PROMOTION_PRIZE = "подарочный сертификат в магазин товаров для спорта и отдыха на 10 000 рублей"
+# The promotion itself is data: api/promotion.toml (see api/promotion_file.py).
 PROMOTION_TOPICS = (
     "participants",
     "territories",
@@ -152,68 +151,6 @@ MONTHS_GENITIVE = (
 
 def russian_date(d: date) -> str:
     return f"{d.day} {MONTHS_GENITIVE[d.month - 1]} {d.year} года"
-
-
-def promotion_terms(starts_on: date, ends_on: date) -> list[tuple[str, str, str]]:
-    """(topic, question, answer) blocks retelling seed 000 for callers."""
-    return [
-        (
-            "participants",
-            "Кто может участвовать в акции?",
-            "Собственники и наниматели жилых помещений в многоквартирных и частных домах, которые получают "
-            "услугу «Обращение с твердыми коммунальными отходами» от ООО «ЭкоТек» и зарегистрировались "
-            "в личном кабинете в период проведения акции.",
-        ),
-        (
-            "territories",
-            "На каких территориях проходит акция?",
-            "Новокузнецк и Новокузнецкий район; Прокопьевск и Прокопьевский район; Таштагольский район; "
-            "Междуреченский и Мысковский городские округа; Киселевский и Краснобродский городские округа; "
-            "Калтанский и Осинниковский городские округа. Всего шесть территорий.",
-        ),
-        (
-            "period",
-            "Когда проходит акция?",
-            f"Акция проходит с {russian_date(starts_on)} по {russian_date(ends_on)}. "
-            "Участвуют те, кто зарегистрировался в личном кабинете в эти дни.",
-        ),
-        (
-            "registration",
-            "Как принять участие?",
-            "Зарегистрируйтесь в личном кабинете на сайте kuzro.ru: нажмите «Зарегистрироваться», заполните "
-            "поля, укажите номер лицевого счета с суффиксом территории через дефис, например 001110011-7, "
-            "и подтвердите регистрацию по ссылке из письма — ссылка действует 4 часа.",
-        ),
-        (
-            "prize",
-            "Какой приз?",
-            "На каждую из шести территорий — один подарочный сертификат в магазин товаров для спорта "
-            "и отдыха на 10 000 рублей. Денежный эквивалент приза не выплачивается.",
-        ),
-        (
-            "draw",
-            "Как определят победителей?",
-            "В течение 15 рабочих дней после окончания акции комиссия выгрузит лицевые счета, "
-            "зарегистрированные в личном кабинете за время акции, и выберет победителей генератором "
-            "случайных чисел. Видеозапись розыгрыша опубликуют на сайте kuzro.ru. Победителю позвонят "
-            "по номеру телефона, указанному при регистрации личного кабинета.",
-        ),
-        (
-            "collect",
-            "Где получить приз?",
-            "В офисе приема граждан ООО «ЭкоТек», который обслуживает вашу территорию: Новокузнецк — "
-            "ул. Металлургов, 48; Прокопьевск — ул. Институтская, 9А; "
-            "Таштагол и Шерегеш — ул. Поспелова, 5А; Междуреченск — ул. Гончаренко, 4а; "
-            "Мыски — ул. Восточная, 6; Киселевск и Краснобродский — "
-            "ул. Транспортная, 54; Калтан и Осинники — г. Осинники, Зеленый переулок, 16.",
-        ),
-        (
-            "unclaimed",
-            "Что будет, если не забрать приз?",
-            "Невостребованный приз хранится один месяц с даты публикации итогов акции, потом он "
-            "выдаче не подлежит.",
-        ),
-    ]
 
 
 def ensure_reference(session: Session) -> None:
@@ -250,16 +187,9 @@ def ensure_reference(session: Session) -> None:
 
 
 def ensure_promotion(session: Session, starts_on: date, ends_on: date) -> Promotion:
-    """The seed's promotion for the given period, in all ten territories (idempotent by name)."""
-    promo = session.scalar(select(Promotion).where(Promotion.name == PROMOTION_NAME))
-    if promo is None:
-        promo = Promotion(name=PROMOTION_NAME)
-        session.add(promo)
-    promo.starts_on, promo.ends_on, promo.prize = starts_on, ends_on, PROMOTION_PRIZE
-    promo.territories = list(session.scalars(select(Territory).order_by(Territory.suffix)))
-    promo.terms = [
-        PromotionTerm(position=i, topic=t, question=q, answer=a)
-        for i, (t, q, a) in enumerate(promotion_terms(starts_on, ends_on))
-    ]
-    session.flush()
-    return promo
+    """The shipped promotion file (seed 000's terms) stored with the given dates: the same load
+    path as `hotline promotion load` (idempotent by name). Used by the demo and tests."""
+    from api.promotion_file import load_promotion_file, shipped_promotion_file, store_promotion
+
+    spec = load_promotion_file(shipped_promotion_file(), starts_on=starts_on, ends_on=ends_on)
+    return store_promotion(session, spec)
