@@ -98,7 +98,9 @@ def phonemes(text: str, voice: str = "ru") -> str:
     spoken = normalize_text(text)
     if not spoken:
         return ""
-    done = subprocess.run([binary, "-v", voice, "-q", "-x"], input=spoken, capture_output=True,
+    # as an argument: the command reads standard input in 1 KiB pieces and garbles a character
+    # cut at the boundary; the leading space keeps text starting with "-" from being an option
+    done = subprocess.run([binary, "-v", voice, "-q", "-x", " " + spoken], capture_output=True,
                           text=True, encoding="utf-8", timeout=60, check=False)
     if done.returncode != 0:
         raise PhonemeError(f"espeak-ng failed: {done.stderr.strip() or done.returncode}")
