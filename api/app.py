@@ -20,6 +20,7 @@ from api import console, logmask
 from api.db import ensure_sqlite_dir, make_engine, session_factory, upgrade_engine
 from api.errors import install_error_handlers
 from api.routes import accounts, calls, reference
+from api.strings import RefuseControlChars
 from ivr.settings import Settings
 
 log = logging.getLogger("api")
@@ -70,6 +71,7 @@ def create_app(
 
     install_error_handlers(app)
     logmask.install()
+    app.add_middleware(RefuseControlChars)  # NUL and other control characters in paths, queries, headers
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(reference.router)
     v1.include_router(accounts.router)
