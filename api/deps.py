@@ -6,8 +6,11 @@ through the same enumeration guard, and check the same per-call verification.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,12 +18,13 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Request
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from api.accounts import mask_account, mask_phone, normalize_phone, parse_account
 from api.errors import ApiError
-from api.models import Account, Call, CallVerification, UnknownAccountLookup
+from api.models import Account, AccountLookup, Call, CallVerification
 from ivr.settings import Settings
 
 log = logging.getLogger("api.security")
@@ -124,76 +128,179 @@ def find_account(session: Session, text: str) -> Account | None:
     )
 
 
-def lookup_account(
-    request: Request,
-    session: Session,
-    who: Principal,
-    text: str,
-    *,
-    call_id: str | None = None,
-    caller: str | None = None,
-) -> Account:
-    """The account, or 404; IVR look-ups pass the enumeration guard first.
+@dataclass(frozen=True)
+class CallScope:
+    """Who is asking, for the enumeration guard: a registered call, or the shared no-call bucket."""
 
-    The guard counts unknown accounts asked for within one call (any time) and
-    from one caller number (within HOTLINE_VERIFY_LOCK_MINUTES); past
-    HOTLINE_UNKNOWN_ACCOUNTS_LIMIT every further look-up is refused with 429.
+    key: str  # "call:<id>" | "nocall:<window>"
+    call_id: str | None  # the registered call's id
+    caller: str | None  # the number the call was registered with (normalised), never one a client names
+
+
+def call_scope(request: Request, session: Session, call_id: str | None, at: datetime) -> CallScope:
+    """The registered call behind `call_id`; an unknown or missing id counts as no call.
+
+    Why not trust any id: a fresh random call id per request made every request a
+    "first" one. Requests without a registered call share one bucket per window of
+    HOTLINE_VERIFY_LOCK_MINUTES, so they are limited all together.
     """
-    if who.is_operator:
-        account = find_account(session, text)
-        if account is None:
-            raise ApiError(404, "account_not_found", f"No account {text}.")
-        return account
-    settings = settings_of(request)
-    at = now(request)
-    if caller is None and call_id:
-        caller = session.scalar(select(Call.caller).where(Call.id == call_id))
-    caller = normalize_phone(caller) or caller
-    limit = settings.unknown_accounts_limit
-    counts = []
     if call_id:
-        counts.append(
-            session.scalar(
-                select(func.count())
-                .select_from(UnknownAccountLookup)
-                .where(UnknownAccountLookup.call_id == call_id)
+        call = session.get(Call, call_id)
+        if call is not None:
+            return CallScope(f"call:{call.id}", call.id, normalize_phone(call.caller) or call.caller)
+    window = max(1, settings_of(request).verify_lock_minutes) * 60
+    return CallScope(f"nocall:{int(at.timestamp()) // window}", None, None)
+
+
+def _lookup_key(request: Request) -> bytes:
+    """Key of the hashes that stand for accounts and phones in `account_lookups` (stable per token)."""
+    key = getattr(request.app.state, "lookup_key", None)
+    if key is None:
+        secret = settings_of(request).ivr_token or secrets.token_hex(16)
+        key = request.app.state.lookup_key = hashlib.sha256(b"hotline-lookups:" + secret.encode()).digest()
+    return key
+
+
+def _refuse_enumeration(scope: CallScope, masked: str, why: str) -> ApiError:
+    log.warning(
+        "enumeration guard: refused %s for %s caller %s (%s)",
+        masked,
+        scope.key,
+        mask_phone(scope.caller),
+        why,
+    )
+    return ApiError(
+        429,
+        "too_many_unknown_accounts",
+        "Too many account or phone look-ups from this call, number or service; ask an operator.",
+        why=why,
+    )
+
+
+def guard_lookup(
+    request: Request, session: Session, scope: CallScope, *, kind: str, text: str, known: bool
+) -> None:
+    """Count one IVR question about an account or phone; 429 past a limit.
+
+    Limits: per call (or the no-call bucket) at most HOTLINE_CALL_LOOKUPS_LIMIT
+    distinct accounts and phones, of which HOTLINE_UNKNOWN_ACCOUNTS_LIMIT unknown
+    accounts; per caller number HOTLINE_UNKNOWN_ACCOUNTS_LIMIT unknown accounts within
+    HOTLINE_VERIFY_LOCK_MINUTES; over the whole IVR token HOTLINE_IVR_LOOKUPS_PER_MINUTE
+    new questions a minute. A question asked again in the same call is answered as the
+    first time. Atomic without a table lock: the row is inserted and committed first,
+    then counted, so a request sees itself and everything committed before it — of N
+    concurrent requests at most the limit see a count within it.
+    """
+    at = now(request)
+    subject = hmac.new(_lookup_key(request), f"{kind}:{text}".encode(), hashlib.sha256).hexdigest()[:40]
+    masked = mask_account(text) if kind == "account" else mask_phone(text)
+
+    def existing() -> AccountLookup | None:
+        return session.scalar(
+            select(AccountLookup)
+            .where(AccountLookup.scope == scope.key, AccountLookup.subject == subject)
+            .execution_options(populate_existing=True)
+        )
+
+    row = existing()
+    if row is None:
+        row = AccountLookup(
+            scope=scope.key,
+            subject=subject,
+            kind=kind,
+            known=known,
+            allowed=None,
+            caller=scope.caller,
+            masked=masked,
+            at=at,
+        )
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:  # the same question of the same call, concurrently: wait for its verdict
+            session.rollback()
+            row = None
+        else:
+            why = _decide(request, session, scope, row, at)
+            if why:
+                raise _refuse_enumeration(scope, masked, why)
+            return
+    waited = 0.0
+    while row is None or row.allowed is None:
+        if waited >= PENDING_SECONDS and row is not None:  # its first asker never decided: decide now
+            why = _decide(request, session, scope, row, at)
+            if why:
+                raise _refuse_enumeration(scope, masked, why)
+            return
+        time.sleep(0.02)
+        waited += 0.02
+        row = existing()
+    if not row.allowed:
+        raise _refuse_enumeration(scope, masked, "refused before in this call")
+
+
+PENDING_SECONDS = 2.0
+
+
+def _decide(
+    request: Request, session: Session, scope: CallScope, row: AccountLookup, at: datetime
+) -> str | None:
+    """Count after our row is committed; store the verdict; the limit reached, or None."""
+    settings = settings_of(request)
+
+    def count(*conditions) -> int:
+        return session.scalar(select(func.count()).select_from(AccountLookup).where(*conditions)) or 0
+
+    unknown_account = (AccountLookup.kind == "account", AccountLookup.known.is_(False))
+    mine_unknown = 1 if (row.kind == "account" and not row.known) else 0
+    account_question = row.kind == "account"  # the unknown-account limits stop account questions
+    why = None
+    if count(AccountLookup.scope == scope.key) > settings.call_lookups_limit:
+        why = "call_lookups_limit"
+    elif account_question and count(AccountLookup.scope == scope.key, *unknown_account) - mine_unknown >= (
+        settings.unknown_accounts_limit
+    ):
+        why = "unknown_accounts_limit"
+    elif (
+        account_question
+        and scope.caller
+        and (
+            count(
+                AccountLookup.caller == scope.caller,
+                AccountLookup.at > at - timedelta(minutes=settings.verify_lock_minutes),
+                *unknown_account,
             )
+            - mine_unknown
+            >= settings.unknown_accounts_limit
         )
-    if caller:
-        since = at - timedelta(minutes=settings.verify_lock_minutes)
-        counts.append(
-            session.scalar(
-                select(func.count())
-                .select_from(UnknownAccountLookup)
-                .where(UnknownAccountLookup.caller == caller, UnknownAccountLookup.at > since)
-            )
-        )
-    if counts and max(counts) >= limit:
-        log.warning(
-            "enumeration guard: refused account %s for call %s caller %s (%d unknown accounts)",
-            mask_account(text),
-            call_id or "-",
-            mask_phone(caller),
-            max(counts),
-        )
-        raise ApiError(
-            429,
-            "too_many_unknown_accounts",
-            "Too many unknown account numbers from this call or number; ask an operator.",
-        )
-    account = find_account(session, text)
-    if account is None:
-        session.add(
-            UnknownAccountLookup(call_id=call_id, caller=caller, account_masked=mask_account(text), at=at)
-        )
-        session.commit()
+    ):
+        why = "unknown_accounts_limit (caller number)"
+    elif count(AccountLookup.at > at - timedelta(minutes=1)) > settings.ivr_lookups_per_minute:
+        why = "ivr_lookups_per_minute"
+    row.allowed = why is None
+    if row.id % 500 == 0:  # now and then, forget questions older than a day
+        session.execute(delete(AccountLookup).where(AccountLookup.at < at - timedelta(days=1)))
+    session.commit()
+    if not why and not row.known:
         log.info(
-            "unknown account %s asked by call %s caller %s",
-            mask_account(text),
-            call_id or "-",
-            mask_phone(caller),
+            "unknown %s %s asked by %s caller %s", row.kind, row.masked, scope.key, mask_phone(scope.caller)
         )
-        raise ApiError(404, "account_not_found", "No such account.")
+    return why
+
+
+def lookup_account(
+    request: Request, session: Session, who: Principal, text: str, *, call_id: str | None = None
+) -> Account:
+    """The account, or 404; IVR look-ups pass the enumeration guard first (see `guard_lookup`)."""
+    account = find_account(session, text)
+    if not who.is_operator:
+        at = now(request)
+        scope = call_scope(request, session, call_id, at)
+        guard_lookup(request, session, scope, kind="account", text=text, known=account is not None)
+    if account is None:
+        raise ApiError(
+            404, "account_not_found", f"No account {text}." if who.is_operator else "No such account."
+        )
     return account
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     SmallInteger,
     String,
@@ -237,7 +238,10 @@ class TranscriptLine(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     speaker: Mapped[str] = mapped_column(String(10))
     text: Mapped[str] = mapped_column(Text)
+    # The IVR's key for this write: a retried request finds the line it already stored.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
     call: Mapped[Call] = relationship(back_populates="lines")
+    __table_args__ = (Index("uq_transcript_lines_call_key", "call_id", "idempotency_key", unique=True),)
 
 
 class Escalation(Base):
@@ -257,8 +261,13 @@ class Escalation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The IVR's key for this write: a retried hand-over finds the escalation it already opened.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
     call: Mapped[Call] = relationship()
-    __table_args__ = (CheckConstraint("status IN ('open', 'taken', 'closed')", name="status_known"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'taken', 'closed')", name="status_known"),
+        Index("uq_escalations_call_key", "call_id", "idempotency_key", unique=True),
+    )
 
 
 promotion_territories = Table(
@@ -317,16 +326,20 @@ class VerificationAttempt(Base):
     )
 
 
-class VerificationLock(Base):
-    """A lock on knowledge checks, for an account or for a caller number."""
+class VerificationCounter(Base):
+    """Failed knowledge checks and the lock of one account or one caller number: one row each.
 
-    __tablename__ = "verification_locks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(10))  # account | caller
-    key: Mapped[str] = mapped_column(String(32))  # account id or caller number
-    locked_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    locked_until: Mapped[datetime] = mapped_column(UTCDateTime())
-    __table_args__ = (Index("ix_verification_locks_scope_key", "scope", "key"),)
+    Why one row: every guess locks this row first (an UPDATE before the read), so
+    concurrent guesses are counted one after another and never evaluated past the limit.
+    """
+
+    __tablename__ = "verification_counters"
+    scope: Mapped[str] = mapped_column(String(10), primary_key=True)  # account | caller
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)  # account id or caller number
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    counting_since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first counted failure
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    touched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CallVerification(Base):
@@ -339,12 +352,38 @@ class CallVerification(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class UnknownAccountLookup(Base):
-    """An IVR request for an account that does not exist: the enumeration guard counts them."""
+class AccountLookup(Base):
+    """One IVR question "does this account / phone exist?", counted by the enumeration guard.
 
-    __tablename__ = "unknown_account_lookups"
+    Why a row per (scope, subject): a call asking again about the same account learns
+    nothing new and is not counted twice; a new subject is inserted before it is
+    counted, so concurrent requests cannot all slip under the limit. `scope` is
+    `call:<id>` for a registered call, `nocall:<window>` for requests without one;
+    `subject` is a keyed hash of the account or phone, `masked` what logs may show.
+    """
+
+    __tablename__ = "account_lookups"
     id: Mapped[int] = mapped_column(primary_key=True)
-    call_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    caller: Mapped[str | None] = mapped_column(String(32), index=True)
-    account_masked: Mapped[str] = mapped_column(String(11))
+    scope: Mapped[str] = mapped_column(String(80))
+    subject: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))  # account | phone
+    known: Mapped[bool] = mapped_column(Boolean)
+    allowed: Mapped[bool | None] = mapped_column(Boolean)  # None while its first asker decides
+    caller: Mapped[str | None] = mapped_column(String(32))
+    masked: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("scope", "subject"),
+        Index("ix_account_lookups_at", "at"),
+        Index("ix_account_lookups_caller_at", "caller", "at"),
+    )
+
+
+class CallRequest(Base):
+    """An IVR write to a call (start, update, end) by its idempotency key: a retry is not applied twice."""
+
+    __tablename__ = "call_requests"
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # start | update
     at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -5,11 +5,19 @@ dialogs. Errors come in two kinds, as the dialogs expect: `BackendError` when
 the service cannot answer (connection refused, timeout, 5xx, a body that is not
 JSON) and `Rejected` when it refused with a reason (4xx). Tests pass
 `transport=httpx.ASGITransport(app=create_app(url))` to run the real API in-process.
+
+Every write carries an `Idempotency-Key`: one uuid made per logical write (or
+given by the caller, e.g. a durable outbox replaying it), reused by each retry,
+so a write that timed out after the API stored it is never stored twice. Writes
+are retried a few times on a connection error, a timeout or a 502/503/504;
+reads are not (the dialogs decide what to do when the service is down).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +29,12 @@ from dialogs.backend import BackendError, Rejected
 log = logging.getLogger("ivr.api_client")
 
 PREFIX = "/api/v1"
+RETRY_STATUSES = (502, 503, 504)
+
+
+def new_key() -> str:
+    """A fresh idempotency key for one logical write."""
+    return uuid.uuid4().hex
 
 
 def _seg(value: object) -> str:
@@ -38,7 +52,11 @@ class ApiClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 5.0,
+        write_retries: int = 2,
+        retry_delay: float = 0.2,
     ):
+        self._write_retries = max(0, write_retries)
+        self._retry_delay = retry_delay
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + PREFIX,
             headers={"Authorization": f"Bearer {token}"},
@@ -65,13 +83,27 @@ class ApiClient:
         call_id: str | None = None,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
     ) -> Any:
-        headers = {"X-Call-Id": call_id} if call_id else None
-        try:
-            response = await self._http.request(method, path, json=json, params=params, headers=headers)
-        except httpx.HTTPError as exc:
-            log.warning("account API unreachable: %s %s: %s", method, path.split("/")[1], type(exc).__name__)
-            raise BackendError(f"account API unreachable: {type(exc).__name__}: {exc}") from exc
+        """One request; a write (with an idempotency key) is retried with the same key."""
+        headers = {"X-Call-Id": call_id} if call_id else {}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        attempts = 1 + (self._write_retries if idempotency_key is not None else 0)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = await self._http.request(method, path, json=json, params=params, headers=headers)
+            except httpx.HTTPError as exc:
+                log.warning(
+                    "account API unreachable: %s %s: %s", method, path.split("/")[1], type(exc).__name__
+                )
+                if last:
+                    raise BackendError(f"account API unreachable: {type(exc).__name__}: {exc}") from exc
+            else:
+                if response.status_code not in RETRY_STATUSES or last:
+                    break
+            await asyncio.sleep(self._retry_delay * (attempt + 1))
         if response.status_code >= 500:
             raise BackendError(f"account API answered {response.status_code}")
         try:
@@ -102,8 +134,9 @@ class ApiClient:
 
     # ------------------------------------------------------------ Backend
 
-    async def accounts_for_phone(self, phone: str) -> list[str]:
-        body = await self._request("GET", f"/phones/{_seg(phone)}/accounts")
+    async def accounts_for_phone(self, phone: str, *, call_id: str | None = None) -> list[str]:
+        """Accounts on file for `phone`; pass `call_id` so the enumeration guard counts this call."""
+        body = await self._request("GET", f"/phones/{_seg(phone)}/accounts", call_id=call_id)
         return list(body["accounts"])
 
     async def account(self, account: str, *, call_id: str | None = None) -> dict[str, Any] | None:
@@ -113,6 +146,7 @@ class ApiClient:
     async def verify(
         self, account: str, *, call_id: str, caller: str | None, last_payment: Decimal | None = None
     ) -> dict[str, Any]:
+        """The API checks the number the call was registered with; `caller` is sent but not trusted."""
         body = {
             "call_id": call_id,
             "caller": caller,
@@ -131,11 +165,16 @@ class ApiClient:
         return list(body["meters"])
 
     async def submit_reading(
-        self, account: str, meter_id: int, value: Decimal, *, call_id: str
+        self, account: str, meter_id: int, value: Decimal, *, call_id: str, idempotency_key: str | None = None
     ) -> dict[str, Any]:
+        """Store a reading; a retry is safe (the API stores one per call and meter: 409 `duplicate`)."""
         body = {"value": format(Decimal(value), "f"), "call_id": call_id, "source": "ivr"}
         return await self._request(
-            "POST", f"/accounts/{_seg(account)}/meters/{_seg(meter_id)}/readings", call_id=call_id, json=body
+            "POST",
+            f"/accounts/{_seg(account)}/meters/{_seg(meter_id)}/readings",
+            call_id=call_id,
+            json=body,
+            idempotency_key=idempotency_key or new_key(),
         )
 
     async def promotion(self) -> dict[str, Any] | None:
@@ -147,27 +186,64 @@ class ApiClient:
     async def territories(self) -> list[dict[str, Any]]:
         return list(await self._request("GET", "/territories"))
 
-    async def start_call(self, call_id: str, *, caller: str | None, channel: str | None = None) -> None:
-        await self._request("POST", "/calls", json={"id": call_id, "caller": caller, "channel": channel})
+    async def start_call(
+        self,
+        call_id: str,
+        *,
+        caller: str | None,
+        channel: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        await self._request(
+            "POST",
+            "/calls",
+            json={"id": call_id, "caller": caller, "channel": channel},
+            idempotency_key=idempotency_key or new_key(),
+        )
 
     async def update_call(
-        self, call_id: str, *, account: str | None = None, step: str | None = None, outcome: str | None = None
+        self,
+        call_id: str,
+        *,
+        account: str | None = None,
+        step: str | None = None,
+        outcome: str | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         body = {
             k: v for k, v in (("account", account), ("step", step), ("outcome", outcome)) if v is not None
         }
-        await self._request("PATCH", f"/calls/{_seg(call_id)}", json=body)
-
-    async def add_transcript(self, call_id: str, speaker: str, text: str) -> None:
         await self._request(
-            "POST", f"/calls/{_seg(call_id)}/transcript", json={"speaker": speaker, "text": text}
+            "PATCH", f"/calls/{_seg(call_id)}", json=body, idempotency_key=idempotency_key or new_key()
         )
 
-    async def end_call(self, call_id: str, *, outcome: str) -> None:
-        await self._request("PATCH", f"/calls/{_seg(call_id)}", json={"ended": True, "outcome": outcome})
+    async def add_transcript(
+        self, call_id: str, speaker: str, text: str, *, idempotency_key: str | None = None
+    ) -> None:
+        await self._request(
+            "POST",
+            f"/calls/{_seg(call_id)}/transcript",
+            json={"speaker": speaker, "text": text},
+            idempotency_key=idempotency_key or new_key(),
+        )
+
+    async def end_call(self, call_id: str, *, outcome: str, idempotency_key: str | None = None) -> None:
+        await self._request(
+            "PATCH",
+            f"/calls/{_seg(call_id)}",
+            json={"ended": True, "outcome": outcome},
+            idempotency_key=idempotency_key or new_key(),
+        )
 
     async def escalate(
-        self, call_id: str, *, reason: str, account: str | None, verified: bool, summary: str = ""
+        self,
+        call_id: str,
+        *,
+        reason: str,
+        account: str | None,
+        verified: bool,
+        summary: str = "",
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         body = {
             "call_id": call_id,
@@ -176,4 +252,6 @@ class ApiClient:
             "verified": verified,
             "summary": summary,
         }
-        return await self._request("POST", "/escalations", json=body)
+        return await self._request(
+            "POST", "/escalations", json=body, idempotency_key=idempotency_key or new_key()
+        )

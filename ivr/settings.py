@@ -100,6 +100,15 @@ class Settings:
     unknown_accounts_limit: int = 5
     # Operator console: a login lasts this long (a shift), then the operator logs in again;
     # open pages refresh the escalation queue and live calls every `console_poll_seconds`.
+    # Enumeration guard (issue 12): distinct accounts and phones one call may ask about, and new
+    # account/phone questions the IVR token may ask per minute over all calls together.
+    call_lookups_limit: int = 10
+    ivr_lookups_per_minute: int = 60
+    # Console logins: failed logins per operator name and per client address within the window,
+    # after which logins are refused (429) until the window has slid past them.
+    console_login_failures_per_name: int = 5
+    console_login_failures_per_address: int = 20
+    console_login_window_minutes: int = 15
     console_session_minutes: int = 720
     console_poll_seconds: float = 2.0
     # Speech (added by the speech issue): where `hotline models download` fetches archives from
@@ -150,5 +159,10 @@ class Settings:
             console_session_minutes=_int("HOTLINE_CONSOLE_SESSION_MINUTES", 720),
             console_poll_seconds=_float("HOTLINE_CONSOLE_POLL_SECONDS", 2.0),
             model_base_url=_env("HOTLINE_MODEL_BASE_URL"),
+            call_lookups_limit=_int("HOTLINE_CALL_LOOKUPS_LIMIT", 10),
+            ivr_lookups_per_minute=_int("HOTLINE_IVR_LOOKUPS_PER_MINUTE", 60),
+            console_login_failures_per_name=_int("HOTLINE_CONSOLE_LOGIN_FAILURES_PER_NAME", 5),
+            console_login_failures_per_address=_int("HOTLINE_CONSOLE_LOGIN_FAILURES_PER_ADDRESS", 20),
+            console_login_window_minutes=_int("HOTLINE_CONSOLE_LOGIN_WINDOW_MINUTES", 15),
             tts_slow_rate=_int("HOTLINE_TTS_SLOW_RATE", 110),
         )

@@ -116,12 +116,21 @@ def _number(text: str | None) -> str:
     return "?" if text is None else text.replace(".", ",")
 
 
-def escalation_refusal(reason: str, data: dict[str, Any]) -> str:
+def escalation_refusal(reason: str, data: dict[str, Any], action: str = "") -> str:
+    """The API's refusal of a take, note or close, for the operator who tried it."""
     who = data.get("operator") or "другой оператор"
     if reason == "already_taken":
         return f"Этот звонок уже взял оператор {who}."
     if reason == "already_closed":
+        if action in ("note", "close"):
+            return f"Звонок уже закрыт (оператор {who}): заметку и итог менять нельзя."
         return f"Этот звонок уже закрыт (оператор {who})."
+    if reason == "not_yours":
+        if action == "close":
+            return f"Закрывает оператор, взявший звонок: {who}."
+        return f"Заметку и итог пишет оператор, взявший звонок: {who}."
+    if reason == "not_taken":
+        return "Сначала возьмите звонок, потом пишите заметку."
     return "Действие не выполнено."
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -11,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from api import readings as readings_mod
-from api.accounts import normalize_phone, parse_decimal
+from api.accounts import mask_phone, normalize_phone, parse_decimal
 from api.balance import balance, parse_period, resolve_period
 from api.deps import (
     AccountText,
@@ -21,15 +22,19 @@ from api.deps import (
     PrincipalDep,
     SessionDep,
     VerifiedAccount,
+    call_scope,
     local_today,
     lookup_account,
     now,
     settings_of,
 )
 from api.errors import ApiError
-from api.models import Call, Meter, Reading
+from api.models import Meter, Reading
 from api.promotion import current_promotion, participation
+from api.strings import Ident
 from api.verification import Policy, verify
+
+log = logging.getLogger("api.security")
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 MeterId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -61,8 +66,9 @@ def account_summary(
 
 
 class VerifyBody(BaseModel):
-    call_id: str = Field(min_length=1, max_length=64)
-    caller: str | None = Field(default=None, max_length=32)
+    call_id: Ident = Field(min_length=1, max_length=64)
+    # Accepted for compatibility and ignored: the number is the one the call was registered with.
+    caller: Ident | None = Field(default=None, max_length=32)
     last_payment_amount: StrictStr | StrictInt | StrictFloat | None = None
 
 
@@ -70,16 +76,28 @@ class VerifyBody(BaseModel):
 def verify_account(
     request: Request, account: AccountText, body: VerifyBody, session: SessionDep, _who: IvrDep
 ) -> dict[str, Any]:
+    """Verify by the registered call's number on file, or by the amount of the last payment.
+
+    Why the body's `caller` is ignored: anyone holding the IVR token could name a
+    resident's number and read the balance. The number comes from `POST /calls`
+    (what Asterisk reported); a call that was never registered has no number and can
+    verify only by the last payment.
+    """
     amount = None
     if body.last_payment_amount is not None:
         amount = parse_decimal(body.last_payment_amount, places=2)
         if amount is None or amount < 0:
             raise ApiError(422, "invalid_amount", 'last_payment_amount must be an amount like "123.45".')
-    raw_caller = body.caller
-    if raw_caller is None:  # the number Asterisk gave when the call was registered
-        raw_caller = session.scalar(select(Call.caller).where(Call.id == body.call_id))
-    caller = normalize_phone(raw_caller) if raw_caller else None
-    acc = lookup_account(request, session, _who, account, call_id=body.call_id, caller=caller or raw_caller)
+    at = now(request)
+    scope = call_scope(request, session, body.call_id, at)
+    if body.caller is not None and (normalize_phone(body.caller) or body.caller) != scope.caller:
+        log.warning(
+            "verify: caller %s in the body ignored for call %s (registered: %s)",
+            mask_phone(normalize_phone(body.caller) or body.caller),
+            body.call_id,
+            mask_phone(scope.caller),
+        )
+    acc = lookup_account(request, session, _who, account, call_id=body.call_id)
     settings = settings_of(request)
 
     def attempt() -> dict[str, Any]:
@@ -87,9 +105,9 @@ def verify_account(
             session,
             acc,
             call_id=body.call_id,
-            caller=caller,
+            caller=scope.caller,
             amount=amount,
-            at=now(request),
+            at=at,
             today=local_today(request),
             policy=Policy(settings.verify_max_attempts, settings.verify_lock_minutes),
         )
@@ -164,7 +182,7 @@ def account_meters(acc: VerifiedAccount, session: SessionDep) -> dict[str, Any]:
 
 class ReadingBody(BaseModel):
     value: StrictStr | StrictInt | StrictFloat
-    call_id: str | None = Field(default=None, min_length=1, max_length=64)
+    call_id: Ident | None = Field(default=None, min_length=1, max_length=64)
     source: Literal["ivr", "operator"] | None = None
 
 

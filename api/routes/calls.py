@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, update
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from api.accounts import mask_account, normalize_phone, parse_account
 from api.deps import IvrDep, OperatorDep, SessionDep, now
 from api.errors import ApiError
-from api.models import Call, Escalation, TranscriptLine
+from api.models import Call, CallRequest, Escalation, TranscriptLine
+from api.strings import FreeText, Ident
 
 log = logging.getLogger("api.calls")
 router = APIRouter(tags=["calls"])
 
-CallId = Annotated[str, Path(min_length=1, max_length=64)]
+CallId = Annotated[Ident, Path(min_length=1, max_length=64)]
 EscalationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -31,6 +33,44 @@ def _check_account(value: str | None) -> None:
             "invalid_account",
             "account must be nine digits, a dash and the territory suffix 0-9, e.g. 001110011-7.",
         )
+
+
+_KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def _check_key(value: str | None) -> str | None:
+    if value is not None and not _KEY_RE.fullmatch(value):
+        raise ValueError("an idempotency key is 1-64 characters: letters, digits, . _ : -")
+    return value
+
+
+IdemKey = Annotated[str | None, AfterValidator(_check_key)]
+IdempotencyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
+
+
+def idempotency_key(header: str | None, body: str | None) -> str | None:
+    """The request's idempotency key, from the `Idempotency-Key` header or the body's `idempotency_key`.
+
+    Why both: HTTP clients usually send the header; a durable outbox replaying a stored
+    body carries it inside. They must agree when both are given.
+    """
+    if header is not None:
+        try:
+            _check_key(header)
+        except ValueError as exc:
+            raise ApiError(422, "invalid_idempotency_key", str(exc)) from None
+        if body is not None and body != header:
+            raise ApiError(
+                422, "invalid_idempotency_key", "Idempotency-Key header and body idempotency_key differ."
+            )
+        return header
+    return body
+
+
+def _replayed(response: Response) -> None:
+    """A repeat of a write already done: 200 with the original row, marked as a replay."""
+    response.status_code = 200
+    response.headers["Idempotent-Replayed"] = "true"
 
 
 def call_json(call: Call, with_transcript: bool = False) -> dict[str, Any]:
@@ -63,15 +103,42 @@ def _call(session: Session, call_id: str, with_lines: bool = False) -> Call:
 
 
 class NewCall(BaseModel):
-    id: str = Field(min_length=1, max_length=64)
-    caller: str | None = Field(default=None, max_length=32)
-    channel: str | None = Field(default=None, max_length=200)
+    id: Ident = Field(min_length=1, max_length=64)
+    caller: Ident | None = Field(default=None, max_length=32)
+    channel: Ident | None = Field(default=None, max_length=200)
+    idempotency_key: IdemKey = None
 
 
-@router.post("/calls", status_code=201, summary="Register a call (idempotent on id)")
-def start_call(request: Request, body: NewCall, session: SessionDep, _who: IvrDep) -> dict[str, Any]:
+@router.post("/calls", status_code=201, summary="Register a call (idempotent on id and on its key)")
+def start_call(
+    request: Request,
+    body: NewCall,
+    session: SessionDep,
+    _who: IvrDep,
+    response: Response,
+    key_header: IdempotencyHeader = None,
+) -> dict[str, Any]:
+    key = idempotency_key(key_header, body.idempotency_key)
     caller = normalize_phone(body.caller) or body.caller
-    return call_json(ensure_call(session, body.id, now(request), caller=caller, channel=body.channel))
+    at = now(request)
+    call = ensure_call(session, body.id, at, caller=caller, channel=body.channel)
+    if key is not None and not _record_request(session, call.id, key, "start", at):
+        _replayed(response)
+    return call_json(call)
+
+
+def _record_request(session: Session, call_id: str, key: str, kind: str, at: datetime) -> bool:
+    """Store the key of a call write in the current transaction and commit; False if it was there."""
+    if session.get(CallRequest, (call_id, key)) is not None:
+        session.rollback()
+        return False
+    session.add(CallRequest(call_id=call_id, key=key, kind=kind, at=at))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
 
 
 def ensure_call(session: Session, call_id: str, at: datetime, **fields: Any) -> Call:
@@ -89,47 +156,106 @@ def ensure_call(session: Session, call_id: str, at: datetime, **fields: Any) -> 
 
 class CallUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    account: str | None = None
-    step: str | None = Field(default=None, max_length=64)
-    outcome: str | None = Field(default=None, max_length=64)
+    account: Ident | None = None
+    step: Ident | None = Field(default=None, max_length=64)
+    outcome: Ident | None = Field(default=None, max_length=64)
     ended: bool | None = None
+    idempotency_key: IdemKey = None
 
 
 @router.patch("/calls/{call_id}", summary="Update a call: account, dialog step, outcome, ended")
 def update_call(
-    request: Request, call_id: CallId, body: CallUpdate, session: SessionDep, _who: IvrDep
+    request: Request,
+    call_id: CallId,
+    body: CallUpdate,
+    session: SessionDep,
+    _who: IvrDep,
+    response: Response,
+    key_header: IdempotencyHeader = None,
 ) -> dict[str, Any]:
+    """Apply the update once per idempotency key: a retry that arrives after a later update
+    (step "menu" retried after step "balance") must not undo it."""
+    key = idempotency_key(key_header, body.idempotency_key)
     _check_account(body.account)
     call = _call(session, call_id)
+    at = now(request)
+    if key is not None and session.get(CallRequest, (call.id, key)) is not None:
+        _replayed(response)
+        return call_json(call)
     for name in ("account", "step", "outcome"):
         if name in body.model_fields_set:
             setattr(call, name, getattr(body, name))
     if body.ended and call.ended_at is None:
-        call.ended_at = now(request)
-    session.commit()
+        call.ended_at = at
+    if key is not None:
+        session.add(CallRequest(call_id=call.id, key=key, kind="update", at=at))
+    try:
+        session.commit()
+    except IntegrityError:  # the same key, concurrently: the other request applied it
+        session.rollback()
+        _replayed(response)
+        return call_json(_call(session, call_id))
     return call_json(call)
 
 
 class TranscriptBody(BaseModel):
     speaker: Literal["robot", "caller"]
-    text: str = Field(min_length=1, max_length=4000)
+    text: FreeText = Field(min_length=1, max_length=4000)
+    idempotency_key: IdemKey = None
 
 
-@router.post("/calls/{call_id}/transcript", status_code=201, summary="Append a transcript line")
-def add_transcript(
-    request: Request, call_id: CallId, body: TranscriptBody, session: SessionDep, _who: IvrDep
-) -> dict[str, Any]:
-    call = _call(session, call_id)
-    line = TranscriptLine(call_id=call.id, at=now(request), speaker=body.speaker, text=body.text)
-    session.add(line)
-    session.commit()
+def _line_json(line: TranscriptLine) -> dict[str, Any]:
     return {
         "id": line.id,
-        "call_id": call.id,
+        "call_id": line.call_id,
         "at": line.at.isoformat(),
         "speaker": line.speaker,
         "text": line.text,
     }
+
+
+@router.post(
+    "/calls/{call_id}/transcript", status_code=201, summary="Append a transcript line (once per key)"
+)
+def add_transcript(
+    request: Request,
+    call_id: CallId,
+    body: TranscriptBody,
+    session: SessionDep,
+    _who: IvrDep,
+    response: Response,
+    key_header: IdempotencyHeader = None,
+) -> dict[str, Any]:
+    key = idempotency_key(key_header, body.idempotency_key)
+    call = _call(session, call_id)
+
+    def stored() -> TranscriptLine | None:
+        if key is None:
+            return None
+        line = session.scalar(
+            select(TranscriptLine).where(
+                TranscriptLine.call_id == call.id, TranscriptLine.idempotency_key == key
+            )
+        )
+        if line is not None and (line.speaker, line.text) != (body.speaker, body.text):
+            raise ApiError(409, "idempotency_conflict", "This idempotency key was used for another line.")
+        return line
+
+    if (line := stored()) is not None:
+        _replayed(response)
+        return _line_json(line)
+    line = TranscriptLine(
+        call_id=call.id, at=now(request), speaker=body.speaker, text=body.text, idempotency_key=key
+    )
+    session.add(line)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if (line := stored()) is None:
+            raise
+        _replayed(response)
+    return _line_json(line)
 
 
 @router.get("/calls", summary="Calls, newest first (active=true: calls still going on)")
@@ -174,21 +300,51 @@ def escalation_json(esc: Escalation, with_call: bool = False) -> dict[str, Any]:
 
 
 class NewEscalation(BaseModel):
-    call_id: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=200)
-    account: str | None = None
+    call_id: Ident = Field(min_length=1, max_length=64)
+    reason: Ident = Field(min_length=1, max_length=200)
+    account: Ident | None = None
     verified: bool = False
-    summary: str = Field(default="", max_length=4000)
+    summary: FreeText = Field(default="", max_length=4000)
+    idempotency_key: IdemKey = None
 
 
-@router.post("/escalations", status_code=201, summary="Hand a call to operators, with its context")
+@router.post(
+    "/escalations", status_code=201, summary="Hand a call to operators, with its context (once per key)"
+)
 def create_escalation(
-    request: Request, body: NewEscalation, session: SessionDep, _who: IvrDep
+    request: Request,
+    body: NewEscalation,
+    session: SessionDep,
+    _who: IvrDep,
+    response: Response,
+    key_header: IdempotencyHeader = None,
 ) -> dict[str, Any]:
+    key = idempotency_key(key_header, body.idempotency_key)
     _check_account(body.account)
     at = now(request)
     # The call's start may not have reached us; the escalation must not be lost for that.
     ensure_call(session, body.call_id, at)
+
+    def stored() -> Escalation | None:
+        if key is None:
+            return None
+        esc = session.scalar(
+            select(Escalation).where(Escalation.call_id == body.call_id, Escalation.idempotency_key == key)
+        )
+        if esc is not None and (esc.reason, esc.account, esc.verified, esc.summary) != (
+            body.reason,
+            body.account,
+            body.verified,
+            body.summary,
+        ):
+            raise ApiError(
+                409, "idempotency_conflict", "This idempotency key was used for another escalation."
+            )
+        return esc
+
+    if (esc := stored()) is not None:
+        _replayed(response)
+        return escalation_json(esc)
     esc = Escalation(
         call_id=body.call_id,
         reason=body.reason,
@@ -197,9 +353,17 @@ def create_escalation(
         summary=body.summary,
         status="open",
         created_at=at,
+        idempotency_key=key,
     )
     session.add(esc)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if (esc := stored()) is None:
+            raise
+        _replayed(response)
+        return escalation_json(esc)
     log.info(
         "escalation %s opened for call %s account %s reason %s",
         esc.id,
@@ -241,16 +405,48 @@ def get_escalation(esc_id: EscalationId, session: SessionDep, _who: OperatorDep)
 class EscalationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["taken", "closed"] | None = None
-    note: str | None = Field(default=None, max_length=4000)
-    outcome: str | None = Field(default=None, max_length=200)
+    note: FreeText | None = Field(default=None, max_length=4000)
+    outcome: FreeText | None = Field(default=None, max_length=200)
+
+
+def _refusal(esc: Escalation, who: str) -> ApiError:
+    """Why `who` may not change `esc` now (it was read after the guarded UPDATE found nothing)."""
+    if esc.status == "closed":
+        return ApiError(
+            409,
+            "already_closed",
+            f"Escalation {esc.id} is closed by {esc.operator or 'nobody'}; it can no longer be changed.",
+            operator=esc.operator,
+            status=esc.status,
+        )
+    if esc.status == "taken" and esc.operator != who:
+        return ApiError(
+            403,
+            "not_yours",
+            f"Escalation {esc.id} is taken by {esc.operator}; only they may change it.",
+            operator=esc.operator,
+            status=esc.status,
+        )
+    return ApiError(
+        409,
+        "not_taken",
+        f"Escalation {esc.id} is not taken yet; take it before writing a note or an outcome.",
+        operator=esc.operator,
+        status=esc.status,
+    )
 
 
 @router.patch("/escalations/{esc_id}", summary="Take (atomically), close, or annotate an escalation")
 def update_escalation(
     request: Request, esc_id: EscalationId, body: EscalationUpdate, session: SessionDep, who: OperatorDep
 ) -> dict[str, Any]:
+    """Take, close, note. Why every change is one guarded UPDATE: an escalation belongs to the
+    operator who took it; another operator's note or outcome is refused (403 `not_yours`), a
+    closed escalation is read-only (409 `already_closed`), and a check made before a separate
+    write could be overtaken by a concurrent take or close."""
     at = now(request)
     esc = _escalation(session, esc_id)
+    edits = {name: getattr(body, name) for name in ("note", "outcome") if name in body.model_fields_set}
     if body.status == "taken":
         # One UPDATE guarded by status: two operators racing cannot both take it.
         taken = session.execute(
@@ -269,21 +465,43 @@ def update_escalation(
                 operator=esc.operator,
                 status=esc.status,
             )
-    elif body.status == "closed":
-        if esc.status == "taken" and esc.operator != who.name:
-            raise ApiError(
-                409,
-                "already_taken",
-                f"Escalation {esc_id} is taken by {esc.operator}.",
-                operator=esc.operator,
-                status=esc.status,
+    if body.status == "closed":
+        if (
+            esc.status == "closed"
+            and esc.operator == who.name
+            and all(getattr(esc, name) == value for name, value in edits.items())
+        ):
+            return escalation_json(esc)  # the same close again (a double click, a retry)
+        # Open (closing takes it) or taken by this operator; never closed, never someone else's.
+        closed = session.execute(
+            update(Escalation)
+            .where(
+                Escalation.id == esc_id,
+                (Escalation.status == "open")
+                | ((Escalation.status == "taken") & (Escalation.operator == who.name)),
             )
-        if esc.status != "closed":
-            esc.status, esc.closed_at = "closed", at
-            esc.operator = esc.operator or who.name
-    if "note" in body.model_fields_set:
-        esc.note = body.note
-    if "outcome" in body.model_fields_set:
-        esc.outcome = body.outcome
-    session.commit()
+            .values(
+                status="closed",
+                closed_at=at,
+                operator=who.name,
+                taken_at=func.coalesce(Escalation.taken_at, at),
+                **edits,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+        session.refresh(esc)
+        if not closed:
+            raise _refusal(esc, who.name)
+    elif edits:
+        changed = session.execute(
+            update(Escalation)
+            .where(Escalation.id == esc_id, Escalation.status == "taken", Escalation.operator == who.name)
+            .values(**edits)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+        session.refresh(esc)
+        if not changed:
+            raise _refusal(esc, who.name)
     return escalation_json(esc)

@@ -41,6 +41,7 @@ async def test_identify_verify_balance_meters_reading(api, world):
 
 
 async def test_reading_rejections_carry_data(api, world):
+    await api.start_call("c1", caller=PHONE_A1)  # the number verification trusts is the registered one
     await api.verify(A, call_id="c1", caller=PHONE_A1)
     with pytest.raises(Rejected) as exc:
         await api.submit_reading(A, world.cold_meter, Decimal("50"), call_id="c1")
@@ -53,6 +54,7 @@ async def test_reading_rejections_carry_data(api, world):
 async def test_promotion_territories_and_call_log(api, app):
     promo = await api.promotion()
     assert promo["territories"] == list(range(10)) and len(promo["terms"]) == 8
+    await api.start_call("c1", caller=PHONE_A1)
     await api.verify(A, call_id="c1", caller=PHONE_A1)
     assert (await api.promotion_status(A, call_id="c1"))["participating"] is True
     assert len(await api.territories()) == 10

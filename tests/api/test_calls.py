@@ -165,7 +165,8 @@ def test_taking_is_exclusive_and_closing(client):
     r = client.patch(url, headers=OP2, json={"status": "taken"})
     assert r.status_code == 409 and r.json()["detail"]["reason"] == "already_taken"
     assert r.json()["detail"]["operator"] == "anna"
-    assert client.patch(url, headers=OP2, json={"status": "closed"}).status_code == 409
+    r = client.patch(url, headers=OP2, json={"status": "closed"})  # anna's: boris may not close it
+    assert r.status_code == 403 and r.json()["detail"]["reason"] == "not_yours"
     r = client.patch(url, headers=OP, json={"status": "closed", "note": "объяснила", "outcome": "resolved"})
     assert r.json()["status"] == "closed" and r.json()["note"] == "объяснила" and r.json()["closed_at"]
     assert (

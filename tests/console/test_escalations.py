@@ -95,9 +95,9 @@ def test_note_and_close_with_an_outcome(app, anna, boris):
     r = anna.post(f"/console/escalations/{esc}/close", data={"outcome": "  ", "note": "x"})
     assert r.status_code == 422 and "Укажите итог разговора" in r.text
     r = boris.post(f"/console/escalations/{esc}/close", data={"outcome": "Вопрос решён"})
-    assert r.status_code == 409 and "Закрывает оператор, взявший звонок" in r.text
+    assert r.status_code == 403 and "Закрывает оператор, взявший звонок: anna" in r.text
     r = boris.post(f"/console/escalations/{esc}/note", data={"note": "чужая заметка"})
-    assert r.status_code == 409
+    assert r.status_code == 403 and "пишет оператор, взявший звонок: anna" in r.text
     r = anna.post(
         f"/console/escalations/{esc}/close", data={"outcome": "Вопрос решён", "note": "Перерасчёт оформлен"}
     )
