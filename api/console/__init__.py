@@ -16,6 +16,15 @@ import api.console.models  # noqa: F401  (operators and sessions live on the API
 def install(app: FastAPI) -> None:
     """Mount the console pages, their static files and their login handling on `app`."""
     from api.console import cards, escalations, live, login, web
+    from api.console.throttle import LoginThrottle, PasswordPool
+
+    settings = app.state.settings
+    app.state.login_throttle = LoginThrottle(
+        settings.console_login_failures_per_name,
+        settings.console_login_failures_per_address,
+        settings.console_login_window_minutes,
+    )
+    app.state.password_pool = PasswordPool()
 
     router = APIRouter(prefix=web.PREFIX)
     router.include_router(login.router)

@@ -110,11 +110,20 @@ def disable_operator(session: Session, name: str) -> None:
 
 
 def authenticate(session: Session, name: str, password: str) -> Operator | None:
+    operator, hashed = login_candidate(session, name)
+    matches = password_matches(password, hashed)
+    return operator if operator is not None and matches else None
+
+
+def login_candidate(session: Session, name: str) -> tuple[Operator | None, str]:
+    """The active operator of that name (or None) and the hash to check the password against.
+
+    Why a hash even for an unknown name: a wrong name must take as long as a wrong password.
+    """
     operator = session.scalar(select(Operator).where(Operator.name == name.strip()))
     if operator is None or not operator.active:
-        password_matches(password, _DUMMY_HASH)
-        return None
-    return operator if password_matches(password, operator.password_hash) else None
+        return None, _DUMMY_HASH
+    return operator, operator.password_hash
 
 
 def _digest(token: str) -> str:

@@ -13,8 +13,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.console import auth
+from api.console.throttle import LoginThrottle, PasswordPoolBusy
 from api.console.web import (
     COOKIE,
     LOGIN_COOKIE,
@@ -67,7 +69,7 @@ def login_form(request: Request, session: SessionDep, next: str = "") -> Respons
 
 
 @router.post("/login", include_in_schema=False)
-def login(
+async def login(
     request: Request,
     session: SessionDep,
     name: Annotated[str, Form(max_length=200)] = "",
@@ -75,20 +77,47 @@ def login(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    """Log in. Why async: the password check runs in the bounded bcrypt pool and the database
+    calls in the thread pool, so a burst of logins never holds the loop that serves the IVR."""
     expected = request.cookies.get(LOGIN_COOKIE)
     if not same_origin(request) or not expected or not auth.csrf_matches(expected, csrf_token):
         return _login_page(
             request, error="Форма устарела: попробуйте ещё раз.", status_code=403, next_path=next
         )
-    operator = auth.authenticate(session, name, password)
-    if operator is None:
+    address = (request.client.host if request.client else None) or "unknown"
+    throttle: LoginThrottle = request.app.state.login_throttle
+    refusal = throttle.reserve(name, address)
+    if refusal is not None:
         log.warning(
-            "console login failed for name %r from %s", name[:100], request.client and request.client.host
+            "console login refused for name %r from %s: too many attempts per %s",
+            name[:100],
+            address,
+            refusal.scope,
         )
+        minutes = max(1, -(-refusal.retry_after // 60))
+        response = _login_page(
+            request,
+            error=f"Слишком много попыток входа. Попробуйте снова через {minutes} мин.",
+            status_code=429,
+            next_path=next,
+            name=name,
+        )
+        response.headers["Retry-After"] = str(refusal.retry_after)
+        return response
+    operator, hashed = await run_in_threadpool(auth.login_candidate, session, name)
+    try:
+        matches = await request.app.state.password_pool.run(auth.password_matches, password, hashed)
+    except PasswordPoolBusy:
+        log.warning("console login from %s: password checks queue full", address)
+        error = "Сервер занят проверкой паролей. Повторите вход через минуту."
+        return _login_page(request, error=error, status_code=503, next_path=next, name=name)
+    if operator is None or not matches:
+        log.warning("console login failed for name %r from %s", name[:100], address)
         error = "Неверное имя или пароль."
         return _login_page(request, error=error, status_code=401, next_path=next, name=name)
+    throttle.succeeded(name)
     minutes = max(1, settings_of(request).console_session_minutes)
-    login = auth.start_session(session, operator, now(request), minutes)
+    login = await run_in_threadpool(auth.start_session, session, operator, now(request), minutes)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE,

@@ -382,7 +382,8 @@ def test_logs_never_show_a_whole_account_or_phone(app, client, world, caplog):
             noprop.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", path, "1.1", 200)
         logging.getLogger("api").error(
             "database unavailable on GET /api/v1/accounts/001110011-7/balance: "
-            "(psycopg.OperationalError) [parameters: {'number_1': '001110011', 'phone': '+7 (900) 111-00-11'}]"
+            "(psycopg.OperationalError) "
+            "[parameters: {'number_1': '001110011', 'phone': '+7 (900) 111-00-11'}]"
         )
         try:
             raise RuntimeError("account 001110011-7 phone 8 900 111 00 11")
