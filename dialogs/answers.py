@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
-from dialogs import prompts, spoken
+from dialogs import lexicon, prompts, spoken
 from dialogs.channel import Reply
 from dialogs.prompts import Choice
+from dialogs.understanding import corrected, lemma, understand, words_of
 
 T = TypeVar("T")
 Interpret = Callable[[Reply], T | None]
@@ -35,18 +36,31 @@ def says_any(text: str, phrases: Iterable[str], stems: Iterable[str] = ()) -> bo
     return any(f" {normalise(s)}" in padded for s in stems)
 
 
+def _says_lemmas(text: str, phrases: Iterable[str]) -> bool:
+    """A phrase occurs in the text in any word form («второго счёта» says «второй»)."""
+    said = [lemma(w) for w in words_of(text)]
+    for phrase in phrases:
+        wanted = [lemma(w) for w in words_of(phrase)]
+        n = len(wanted)
+        if n and any(said[i:i + n] == wanted for i in range(len(said) - n + 1)):
+            return True
+    return False
+
+
 def pick_choice(choices: Sequence[Choice], reply: Reply) -> Choice | None:
-    """The choice named by the key pressed or the words said; the first whole-phrase match wins
-    over a stem match, so "нет" stays "no" even where another choice has a stem like "не"."""
+    """The choice named by the key pressed or the words said (after any self-correction); the
+    first whole-phrase match wins over a stem match, so "нет" stays "no" where another choice
+    has a stem like "не"."""
     if reply.kind == "digits":
         return next((c for c in choices if c.key is not None and c.key == reply.digits), None)
     if reply.kind != "speech":
         return None
+    text = corrected(reply.text)
     for choice in choices:
-        if says_any(reply.text, choice.words):
+        if _says_lemmas(text, choice.words):
             return choice
     for choice in choices:
-        if says_any(reply.text, (), choice.stems):
+        if says_any(text, (), choice.stems):
             return choice
     return None
 
@@ -64,12 +78,16 @@ def yes_no(reply: Reply) -> bool | None:
         return {prompts.YES_KEY: True, prompts.NO_KEY: False}.get(reply.digits)
     if reply.kind != "speech":
         return None
+    text = corrected(reply.text)  # «да, ой нет» is no
+    found = spoken.parse_yes_no(text)
+    if found is not None:
+        return found
     # Negations first: "не верно" contains "верно".
-    if says_any(reply.text, prompts.NO.words, prompts.NO.stems):
+    if says_any(text, prompts.NO.words, prompts.NO.stems):
         return False
-    if says_any(reply.text, prompts.YES.words):
+    if says_any(text, prompts.YES.words):
         return True
-    return spoken.parse_yes_no(reply.text)
+    return None
 
 
 def account(reply: Reply) -> str | None:
@@ -80,7 +98,7 @@ def account(reply: Reply) -> str | None:
             return f"{digits[:9]}-{digits[9]}"
         return digits if re.fullmatch(r"\d{9}", digits) else None
     if reply.kind == "speech":
-        return spoken.parse_account(reply.text)
+        return spoken.parse_account(corrected(reply.text))
     return None
 
 
@@ -88,7 +106,7 @@ def territory(reply: Reply) -> int | None:
     if reply.kind == "digits":
         return int(reply.digits) if re.fullmatch(r"\d", reply.digits) else None
     if reply.kind == "speech":
-        return spoken.parse_territory(reply.text)
+        return spoken.parse_territory(corrected(reply.text))
     return None
 
 
@@ -107,7 +125,7 @@ def amount(reply: Reply) -> Decimal | None:
         value = keyed_decimal(reply.digits)
         return value if value is not None and value.as_tuple().exponent >= -2 else None
     if reply.kind == "speech":
-        return spoken.parse_amount(reply.text)
+        return spoken.parse_amount(corrected(reply.text))
     return None
 
 
@@ -117,10 +135,12 @@ def reading(reply: Reply) -> Decimal | str | None:
         return keyed_decimal(reply.digits)
     if reply.kind != "speech":
         return None
-    if says_any(reply.text, prompts.SKIP_WORDS):
+    text = corrected(reply.text)
+    if says_any(text, prompts.SKIP_WORDS):
         return "skip"
-    return spoken.parse_reading(reply.text)
+    return spoken.parse_reading(text)
 
 
 def dont_know(reply: Reply) -> bool:
-    return reply.kind == "speech" and says_any(reply.text, prompts.DONT_KNOW_WORDS)
+    """«не знаю», «не помню», «забыла», «квитанции нет под рукой»."""
+    return reply.kind == "speech" and understand(reply.text).has(lexicon.DONT_KNOW)

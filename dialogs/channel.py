@@ -64,6 +64,7 @@ class Channel(Protocol):
     call_id: str
     caller: str | None  # the caller's number as the network gave it, or None
     slow: bool  # speak slower for the rest of the call ("медленнее")
+    hears_speech: bool  # False: no speech recogniser on this line, the caller answers with keys
 
     async def say(self, text: str, *, barge_in: bool = True) -> None:
         """Speak `text`. A key or a real word from the caller stops it early (barge-in);

@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # Their INFO lines (every request) would bury the conversation in the terminal.
-QUIET_LOGGERS = ("httpx", "api", "dialogs", "ivr")
+QUIET_LOGGERS = ("httpx", "api", "dialogs", "ivr", "pymorphy3")
 
 
 def _chat_command(args: argparse.Namespace, settings) -> int:

@@ -34,6 +34,26 @@ class CallTimeUp(Exception):
     """The call reached DialogOptions.max_call_seconds."""
 
 
+class CallerLeaves(Exception):
+    """The caller said goodbye («до свидания», «больше ничего»): end the call politely."""
+
+
+class BackToMenu(Exception):
+    """«меню», «назад», «в начало»: leave the current flow; `topics` said with it come next."""
+
+    def __init__(self, topics: tuple[str, ...] = ()):
+        super().__init__(", ".join(topics))
+        self.topics = topics
+
+
+class SwitchTopic(Exception):
+    """The caller asked about another subject in the middle of a flow: answer that instead."""
+
+    def __init__(self, topics: tuple[str, ...]):
+        super().__init__(", ".join(topics))
+        self.topics = topics
+
+
 @dataclass
 class Call:
     channel: Channel
@@ -44,6 +64,13 @@ class Call:
     territory: int | None = None  # the account's suffix once identified
     phone_accounts: list[str] | None = None  # accounts on file for the caller's number, looked up once
     topics: list[str] = field(default_factory=list)  # what the caller asked for, in order
+    pending: list[str] = field(default_factory=list)  # asked for in passing, answered next
+    tasks_done: int = 0  # flows finished (an answer given, a reading stored, ...)
+    resting: bool = False  # asked "anything else?" after a finished task: a hang-up now is no failure
+    used_keys: bool = False  # answered with the keypad: questions lead with keys from now on
+    callback_requested: bool = False
+    callback_offered: bool = False
+    last_heard: str = ""  # the caller's last words: a request may carry more («офис в Калтане»)
     misses: int = 0  # no-input/no-match answers in the whole call
     stored_meters: set[int] = field(default_factory=set)  # meters whose reading this call stored
     transcript: list[tuple[str, str]] = field(default_factory=list)
@@ -90,6 +117,7 @@ class Call:
         )
         if reply.kind == "hangup":
             raise Hangup
+        self.last_heard = reply.text if reply.kind == "speech" else ""
         if reply.kind == "speech":
             await self._note("caller", reply.text)
         elif reply.kind == "digits":
@@ -97,6 +125,15 @@ class Call:
         else:
             await self._note("caller", prompts.TRANSCRIPT_SILENCE)
         return reply
+
+    @property
+    def keys_first(self) -> bool:
+        """Keys lead the questions for a caller who used them, and where no speech is recognised."""
+        return self.used_keys or not getattr(self.channel, "hears_speech", True)
+
+    def note_topics(self, topics: tuple[str, ...] | list[str]) -> None:
+        """Remember subjects the caller named (for the operator's summary), once each, in order."""
+        self.topics.extend(t for t in topics if t not in self.topics)
 
     def take_recent(self) -> list[str]:
         """Sentences said since the last question: what "повторите" says again."""

@@ -97,14 +97,7 @@ def say_hours(hours: Hours, *, mention_no_break: bool = True) -> str:
         days = [prompts.DAY_CODES.index(d) for d in entry.get("days", []) if d in prompts.DAY_CODES]
         if not days:
             continue
-        pause = entry.get("break")
-        span = prompts.hours_span(
-            spoken.say_clock_genitive(entry["open"]),
-            spoken.say_clock_genitive(entry["close"]),
-            (spoken.say_clock_genitive(pause[0]), spoken.say_clock_genitive(pause[1])) if pause else None,
-            mention_no_break=mention_no_break,
-        )
-        parts.append(f"{prompts.say_days(days)} {span}")
+        parts.append(f"{prompts.say_days(days)} {_span(entry, mention_no_break)}")
     return prompts.join_hours(parts)
 
 
@@ -115,3 +108,23 @@ def say_next_opening(opening: Opening) -> str:
     if opening.days_ahead == 1:
         return prompts.next_open_tomorrow(at)
     return prompts.next_open_on(opening.weekday, at)
+
+
+def say_today(hours: Hours, now: datetime, *, mention_no_break: bool = True) -> str | None:
+    """Today's hours as a span ("с восьми тридцати до семнадцати, перерыв …"), None on a day off."""
+    code = prompts.DAY_CODES[now.weekday()]
+    for entry in hours:
+        if code not in entry.get("days", []):
+            continue
+        return _span(entry, mention_no_break)
+    return None
+
+
+def _span(entry: dict, mention_no_break: bool) -> str:
+    pause = entry.get("break")
+    return prompts.hours_span(
+        spoken.say_clock_genitive(entry["open"]),
+        spoken.say_clock_genitive(entry["close"]),
+        (spoken.say_clock_genitive(pause[0]), spoken.say_clock_genitive(pause[1])) if pause else None,
+        mention_no_break=mention_no_break,
+    )

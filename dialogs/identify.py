@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dialogs import answers, policy, prompts, spoken
 from dialogs.backend import Rejected
-from dialogs.channel import DtmfSpec
+from dialogs.channel import DtmfSpec, Reply
 from dialogs.context import Call, Escalate
 
 TERRITORY_KEYS = DtmfSpec(max_digits=1, terminator=None, erase=None)
@@ -52,9 +52,23 @@ async def _from_phone(call: Call) -> str | None:
     return None if picked == prompts.OTHER_ACCOUNT.name else accounts[int(picked)]
 
 
+DONT_KNOW = "dont_know"
+
+
+def _account_or_dont_know(reply: Reply) -> str | None:
+    return DONT_KNOW if answers.dont_know(reply) else answers.account(reply)
+
+
 async def _from_number(call: Call) -> str:
+    told_where = False
     for _ in range(call.options.account_tries):
-        account = await policy.ask(call, prompts.ACCOUNT, answers.account, dtmf=policy.ACCOUNT_KEYS)
+        account = await policy.ask(call, prompts.ACCOUNT, _account_or_dont_know, dtmf=policy.ACCOUNT_KEYS)
+        if account == DONT_KNOW:  # where to find it first; the operator when still unknown
+            if told_where:
+                raise Escalate("dont_know_account")
+            told_where = True
+            await call.say(prompts.ACCOUNT_WHERE)
+            continue
         if "-" not in account:
             suffix = await policy.ask(call, prompts.TERRITORY, answers.territory, dtmf=TERRITORY_KEYS)
             account = f"{account}-{suffix}"

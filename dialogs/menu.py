@@ -1,23 +1,62 @@
-"""What the caller wants: by voice ("баланс", "передать показания") or keys 1–4, 0 operator."""
+"""What the caller wants: in their own words («сколько я должна», «где ваш офис») or keys 1–4, 0 operator.
+
+Why the whole reply is understood, not matched against five words: a caller who asks a question
+straight away gets its answer («какие призы в акции» → the prize), and several requests said in
+one breath are answered one after another. At "anything else?" a plain «нет», «спасибо» or
+«всё» is a goodbye; at the first question politeness alone is not.
+"""
 
 from __future__ import annotations
 
-from dialogs import answers, policy
+from dialogs import lexicon, policy, spoken
 from dialogs.channel import Reply
 from dialogs.context import Call
 from dialogs.prompts import Question
+from dialogs.understanding import understand
 
-GOODBYE = "goodbye"
+GOODBYE = lexicon.GOODBYE
+MORE = lexicon.MORE
 
 
-async def ask_intent(call: Call, question: Question) -> tuple[str, str]:
-    """(intent, the caller's words); the words may carry more, like the town in "офис в Калтане"."""
+def topics_of(reply: Reply, question: Question, *, resting: bool = False) -> tuple[str, ...] | None:
+    """The subjects a reply to the menu asks for, in the order said; (GOODBYE,) for a goodbye;
+    None when it names none. `resting`: asked after a finished task, where «нет, спасибо» is a goodbye."""
+    if reply.kind == "digits":
+        choice = next((c for c in question.choices if c.key == reply.digits), None)
+        return (choice.name,) if choice else None
+    if reply.kind != "speech":
+        return None
+    heard = understand(reply.text)
+    if heard.wants_to_leave:
+        return (GOODBYE,)
+    if heard.topics:
+        return heard.topics
+    if heard.has(lexicon.CALLBACK):
+        return (lexicon.CALLBACK,)
+    if heard.has(MORE):
+        return (MORE,)
+    if resting and _done(heard.text, heard.content_words, heard.has(lexicon.THANKS)):
+        return (GOODBYE,)
+    return None
 
-    def interpret(reply: Reply) -> tuple[str, str] | None:
-        found = answers.pick_choice(question.choices, reply)
-        return (found.name, reply.text) if found else None
 
-    intent, said = await policy.ask(call, question, interpret, dtmf=policy.CHOICE_KEYS)
-    if intent != GOODBYE:
-        call.topics.append(intent)
-    return intent, said
+async def ask_topics(call: Call, question: Question, *, resting: bool = False) -> tuple[str, ...]:
+    """Ask the menu question until the caller names a subject (see `topics_of`)."""
+    call.resting = resting
+    try:
+        topics = await policy.ask(
+            call, question, lambda reply: topics_of(reply, question, resting=resting), dtmf=policy.CHOICE_KEYS
+        )
+    finally:
+        call.resting = False
+    call.note_topics([t for t in topics if t not in (GOODBYE, MORE)])
+    return topics
+
+
+def _done(text: str, content: tuple[str, ...], thanked: bool) -> bool:
+    """«нет», «нет спасибо», «всё», «спасибо», «ничего не надо» after a finished task."""
+    if spoken.parse_yes_no(text) is False:
+        return True
+    if thanked and not content:
+        return True
+    return bool(content) and " ".join(content) in lexicon.DONE_WORDS

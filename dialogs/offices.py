@@ -22,12 +22,25 @@ async def offices(call: Call, said: str = "") -> None:
     if suffix is None:
         suffix = call.territory
     if suffix is None:
+        suffix = await _caller_territory(call)
+    if suffix is None:
         suffix = await _ask_territory(call)
     while True:
         await _tell(call, territories.get(suffix))
         if not await policy.confirm(call, prompts.OFFICE_ANOTHER):
             return
         suffix = await _ask_territory(call)
+
+
+async def _caller_territory(call: Call) -> int | None:
+    """The territory of the accounts on file for the caller's number, when they all share one:
+    the office is no secret, and "где ваш офис" needs no town named then."""
+    if not call.channel.caller:
+        return None
+    if call.phone_accounts is None:
+        call.phone_accounts = await call.backend.accounts_for_phone(call.channel.caller)
+    suffixes = {int(account[-1]) for account in call.phone_accounts}
+    return suffixes.pop() if len(suffixes) == 1 else None
 
 
 async def _ask_territory(call: Call) -> int:
@@ -41,4 +54,5 @@ async def _tell(call: Call, territory: dict[str, Any] | None) -> None:
         return
     await call.say(prompts.office(territory["name"], office.get("address") or office.get("city", "")))
     if office.get("hours"):
+        await call.say(prompts.office_today(hours.say_today(office["hours"], call.options.now())))
         await call.say(prompts.office_hours(hours.say_hours(office["hours"])))

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from dialogs.facts import Facts, load_facts
 from dialogs.hours import Hours, parse_schedule
 
 if TYPE_CHECKING:
@@ -33,11 +34,17 @@ class DialogOptions:
     call_misses: int = 8
     # Unknown or misheard account numbers before the operator.
     account_tries: int = 3
+    # Days of the month when readings are taken (the API enforces the same settings).
+    readings_window: tuple[int, int] = (15, 25)
+    # The reference facts file (None: the shipped dialogs/facts.toml).
+    facts_file: str | None = None
     operator_schedule: Hours = field(init=False, repr=False, compare=False)
+    facts: Facts = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ZoneInfo(self.timezone)  # fail at start on a misspelt zone, not mid-call
         object.__setattr__(self, "operator_schedule", parse_schedule(self.operator_hours))
+        object.__setattr__(self, "facts", load_facts(self.facts_file))  # a broken file fails at start
 
     @classmethod
     def from_settings(
@@ -48,6 +55,8 @@ class DialogOptions:
             timezone=settings.timezone,
             max_call_seconds=float(settings.max_call_seconds),
             no_input_timeout=settings.no_input_timeout,
+            readings_window=(settings.readings_window_start, settings.readings_window_end),
+            facts_file=str(settings.facts_file) if settings.facts_file else None,
             clock=clock,
         )
 

@@ -12,6 +12,7 @@ pre-rendering.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -41,6 +42,8 @@ class Question:
     keypad: str
     grammar: tuple[str, ...] = ()
     choices: tuple[Choice, ...] = field(default=())
+    # An open question ("what can I help with?") is heard in free mode: callers answer in their own words.
+    open: bool = False
 
     def choice_words(self) -> tuple[str, ...]:
         return tuple(word for choice in self.choices for word in choice.words)
@@ -51,19 +54,13 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------------------
-# Words understood at every question
+# Keys and words understood at every question (the caller's own words: dialogs.lexicon)
 
 # Letters a recogniser may print either way; answers are compared with the second.
 SPELLING_VARIANTS = (("ё", "е"),)
 
-REPEAT_WORDS = ("повторите", "повтори", "повторить", "ещё раз", "еще раз", "не расслышал", "не расслышала")
-SLOWER_WORDS = ("медленнее", "помедленнее", "медленней", "помедленней")
-OPERATOR_WORDS = ("оператор", "оператора", "оператором", "человек", "специалист", "консультант")
-OPERATOR_STEMS = ("оператор", "специалист", "консультант", "живой человек", "с человеком")
-STUCK_WORDS = ("не понимаю", "непонятно", "помогите", "ничего не понимаю")
 REPEAT_KEY = "*"
 OPERATOR_KEY = "0"
-GLOBAL_GRAMMAR = REPEAT_WORDS + SLOWER_WORDS + OPERATOR_WORDS + STUCK_WORDS
 
 YES_WORDS = ("да", "верно", "правильно", "точно", "конечно", "ага", "угу", "хорошо", "давайте")
 NO_WORDS = ("нет", "неверно", "неправильно", "не надо", "не нужно", "нет спасибо")
@@ -71,6 +68,7 @@ YES_KEY = "1"
 NO_KEY = "2"
 YES = Choice("yes", YES_KEY, YES_WORDS)
 NO = Choice("no", NO_KEY, NO_WORDS, ("не верно", "не правильно", "не так"))
+YES_NO_CHOICES = (YES, NO)
 
 DIGIT_WORDS = (
     "ноль", "нуль", "нуля", "нулей", "один", "одна", "два", "две", "три", "четыре", "пять",
@@ -100,7 +98,6 @@ AMOUNT_GRAMMAR = NUMBER_WORDS + (
 READING_GRAMMAR = NUMBER_WORDS + (
     "и", "целых", "целая", "десятых", "десятая", "сотых", "запятая", "точка", "пропустить", "дальше",
 )
-DONT_KNOW_WORDS = ("не знаю", "не помню", "забыл", "забыла")
 SKIP_WORDS = ("пропустить", "пропусти", "дальше", "следующий")
 
 # ---------------------------------------------------------------------------
@@ -111,43 +108,52 @@ GREETING = (
     "Разговор может записываться."
 )
 
+# Keys of the main menu; by voice the caller names the need in any words (dialogs.understanding).
 MENU_CHOICES = (
-    Choice("balance", "1", ("баланс", "долг", "задолженность", "сколько платить", "оплата", "квитанция"),
-           ("баланс", "долг", "задолж", "сколько", "заплат", "оплат", "квитанц", "начислен")),
-    Choice("readings", "2", ("показания", "передать показания", "счётчик", "счетчик", "счётчики"),
-           ("показан", "счётчик", "счетчик", "передать")),
-    Choice("promotion", "3", ("акция", "акции", "приз", "розыгрыш", "личный кабинет"),
-           ("акци", "приз", "розыгр", "кабинет", "подарок")),
-    Choice("offices", "4", ("офис", "офисы", "адрес", "адреса", "часы работы", "приём"),
-           ("офис", "адрес", "часы", "приём", "прием", "где находит")),
-    Choice("goodbye", "9", ("до свидания", "всё", "ничего", "больше ничего", "спасибо", "нет", "закончить"),
-           ("свидани", "всего доброго", "больше ничего")),
+    Choice("balance", "1", ("баланс",)),
+    Choice("readings", "2", ("показания",)),
+    Choice("promotion", "3", ("акция",)),
+    Choice("offices", "4", ("офисы",)),
+    Choice("goodbye", "9", ("до свидания",)),
 )
 
 MENU = Question(
-    grammar=TERRITORY_WORDS,
-    prompt="Скажите, что вас интересует: баланс, показания счётчиков, акция, офисы или оператор.",
-    reprompt="Скажите одно слово: баланс, показания, акция, офисы. Или скажите: оператор.",
+    prompt=(
+        "Скажите, что вас интересует. Можно своими словами, например: баланс, показания счётчиков, "
+        "акция или адрес офиса."
+    ),
+    reprompt=(
+        "Спросите, например: сколько я должна? Или: хочу передать показания. "
+        "Если нужен человек, скажите: оператор."
+    ),
     keypad=(
         "Можно нажать кнопку на телефоне. Баланс — один. Показания — два. Акция — три. "
-        "Офисы — четыре. Оператор — ноль. Повторить — звёздочка."
+        "Офисы — четыре. Оператор — ноль."
     ),
     choices=MENU_CHOICES,
+    open=True,
 )
 
 MENU_AGAIN = Question(
-    grammar=TERRITORY_WORDS,
-    prompt="Чем ещё могу помочь? Баланс, показания, акция, офисы или оператор? Или скажите: до свидания.",
+    prompt="Чем ещё могу помочь? Спросите своими словами. Или скажите: до свидания.",
     reprompt=(
         "Если больше ничего не нужно, скажите: до свидания. "
-        "Или назовите: баланс, показания, акция, офисы."
+        "Или спросите: баланс, показания, акция, офисы."
     ),
     keypad=(
-        "Баланс — один. Показания — два. Акция — три. Офисы — четыре. Оператор — ноль. "
-        "Закончить разговор — девять."
+        "Чем ещё могу помочь? Баланс — один. Показания — два. Акция — три. Офисы — четыре. "
+        "Оператор — ноль. Закончить разговор — девять."
     ),
     choices=MENU_CHOICES,
+    open=True,
 )
+
+# «подробнее» at the menu: the needs not named in the menu's one breath.
+MENU_MORE = (
+    "Ещё я могу рассказать, как и где оплатить, как получать квитанцию на почту, что такое пени, "
+    "и назвать номер горячей линии."
+)
+BACK_TO_MENU = "Хорошо, начнём сначала."
 
 GOODBYE = "Спасибо за звонок. До свидания!"
 SLOWER_OK = "Хорошо, буду говорить медленнее."
@@ -167,7 +173,7 @@ def yes_no(prompt: str) -> Question:
         prompt=f"{prompt} Скажите да или нет.",
         reprompt=f"{prompt} Ответьте, пожалуйста: да или нет.",
         keypad=f"{prompt} Если да, нажмите один. Если нет, нажмите два.",
-        choices=(YES, NO),
+        choices=YES_NO_CHOICES,
     )
 
 
@@ -193,11 +199,15 @@ ACCOUNT = Question(
 TERRITORY = Question(
     prompt="Назовите ваш город или район. Или нажмите цифру после тире в номере лицевого счёта.",
     reprompt="Например, скажите: Новокузнецк, Прокопьевск или Калтан.",
-    keypad="Нажмите одну цифру: ту, что стоит после тире в номере лицевого счёта.",
+    keypad="Нажмите цифру после тире в номере лицевого счёта: одну цифру, это ваша территория.",
     grammar=TERRITORY_WORDS + DIGIT_WORDS,
 )
 
 ACCOUNT_AGAIN = "Хорошо. Назовите номер ещё раз."
+ACCOUNT_WHERE = (
+    "Номер лицевого счёта указан в квитанции: девять цифр, а после тире — цифра вашей территории. "
+    "Если квитанция рядом, назовите номер. Если нет, скажите: оператор."
+)
 ACCOUNT_GIVE_UP = "Мне не удаётся найти ваш лицевой счёт."
 
 
@@ -250,7 +260,10 @@ LAST_PAYMENT = Question(
         "Сумма последнего платежа есть в чеке или в приложении банка. "
         "Например: семьсот двадцать девять рублей пятьдесят одна копейка."
     ),
-    keypad="Наберите сумму на телефоне: рубли, звёздочка, копейки. В конце нажмите решётку.",
+    keypad=(
+        "Наберите на телефоне сумму последнего платежа: рубли, потом звёздочка, потом копейки. "
+        "В конце нажмите решётку."
+    ),
     grammar=AMOUNT_GRAMMAR,
 )
 VERIFY_OK = "Спасибо, всё верно."
@@ -346,7 +359,7 @@ READING = Question(
         "решётка — конец. Чтобы пропустить счётчик, скажите: пропустить."
     ),
     reprompt="Назовите цифры на счётчике, например: сто двадцать четыре и пять.",
-    keypad="Наберите показание на телефоне. Звёздочка — запятая. В конце нажмите решётку.",
+    keypad="Наберите новое показание на телефоне. Звёздочка — запятая. В конце нажмите решётку.",
     grammar=READING_GRAMMAR,
 )
 
@@ -421,38 +434,33 @@ def promotion_intro(name: str, start: str, end: str) -> str:
     return f"Сейчас идёт акция «{name}». Она проходит с {start} по {end}."
 
 
+# Keys of the promotion's topics; by voice the caller asks in any words (dialogs.understanding).
+# The first four are offered in one breath, the rest after «подробнее».
 PROMOTION_TOPIC_CHOICES = (
-    Choice("participants", "1", ("кто участвует", "участники", "кто может"), ("участник", "кто участ")),
-    Choice("territories", "2", ("территории", "города", "где проходит"), ("территор", "город")),
-    Choice(
-        "period", "3", ("сроки", "когда проходит", "до какого числа", "сколько продлится"),
-        ("срок", "когда проход", "когда законч"),
-    ),
-    Choice(
-        "registration", "4", ("регистрация", "как зарегистрироваться", "как участвовать", "личный кабинет"),
-        ("регистр", "кабинет", "как участв"),
-    ),
-    Choice("prize", "5", ("приз", "подарок", "что можно выиграть"), ("приз", "подар", "выигр")),
-    Choice("draw", "6", ("розыгрыш", "итоги", "победители"), ("розыгр", "итог", "победит")),
-    Choice("collect", "7", ("где получить", "получить приз", "вручение"), ("получ", "вруч", "забрать")),
-    Choice("unclaimed", "8", ("невостребованные", "если не забрать", "не забрал"),
-           ("невостреб", "не забра")),
-    Choice("status", "9", ("участвую ли я", "мой счёт", "мой счет", "я участвую"), ("участвую", "мой сч")),
-    Choice("back", "#", ("меню", "назад", "хватит", "нет", "всё", "спасибо"), ("меню", "назад")),
+    Choice("participants", "1", ("кто участвует",)),
+    Choice("prize", "2", ("приз",)),
+    Choice("registration", "3", ("как участвовать",)),
+    Choice("status", "4", ("участвую ли я",)),
+    Choice("more", "5", ("подробнее",)),
+    Choice("period", "6", ("сроки",)),
+    Choice("territories", "7", ("территории",)),
+    Choice("draw", "8", ("розыгрыш",)),
+    Choice("collect", "9", ("где получить приз",)),
+    Choice("back", "#", ("меню",)),
 )
 
 PROMOTION_TOPIC = Question(
     prompt=(
-        "Что рассказать об акции? Кто участвует, территории, сроки, регистрация, приз, розыгрыш, "
-        "где получить приз, невостребованные призы. Или спросите: участвую ли я."
+        "Что рассказать об акции: кто участвует, какой приз, как участвовать, или участвуете ли вы? "
+        "Другие темы — скажите: подробнее."
     ),
-    reprompt="Спросите, например: кто участвует? Или: какой приз? Чтобы вернуться в меню, скажите: меню.",
+    reprompt="Спросите, например: какой приз? Или: я участвую? Чтобы вернуться в меню, скажите: меню.",
     keypad=(
-        "Кто участвует — один. Территории — два. Сроки — три. Регистрация — четыре. Приз — пять. "
-        "Розыгрыш — шесть. Где получить приз — семь. Невостребованные призы — восемь. "
-        "Участвую ли я — девять. Вернуться в меню — решётка."
+        "Что рассказать об акции? Кто участвует — один. Приз — два. Как участвовать — три. "
+        "Участвую ли я — четыре. Другие темы — пять. Вернуться в меню — решётка."
     ),
     choices=PROMOTION_TOPIC_CHOICES,
+    open=True,
 )
 
 PROMOTION_MORE = Question(
@@ -460,6 +468,21 @@ PROMOTION_MORE = Question(
     reprompt=PROMOTION_TOPIC.prompt + " Чтобы вернуться в меню, скажите: меню.",
     keypad=PROMOTION_TOPIC.keypad,
     choices=PROMOTION_TOPIC_CHOICES,
+    open=True,
+)
+
+PROMOTION_OTHER_TOPICS = Question(
+    prompt=(
+        "Ещё могу рассказать: сроки акции, территории, как проходит розыгрыш, где получить приз. "
+        "Что вас интересует?"
+    ),
+    reprompt="Спросите, например: где получить приз? Или: когда розыгрыш? Или скажите: меню.",
+    keypad=(
+        "Сроки — шесть. Территории — семь. Розыгрыш — восемь. Где получить приз — девять. "
+        "Вернуться в меню — решётка."
+    ),
+    choices=PROMOTION_TOPIC_CHOICES,
+    open=True,
 )
 
 PROMOTION_TOPIC_MISSING = "Об этом лучше спросить оператора."
@@ -468,6 +491,10 @@ PROMOTION_NOT_PARTICIPATING = "Ваш лицевой счёт пока не уч
 PROMOTION_HOW_TO_JOIN = (
     "Чтобы участвовать, зарегистрируйтесь в личном кабинете на сайте кузро точка ру "
     "за время акции."
+)
+# A personal account opened before the promotion cannot take part by registering again.
+PROMOTION_REGISTERED_BEFORE = (
+    "По правилам акции участвуют счета, зарегистрированные в личном кабинете за время акции."
 )
 # The API's reason codes (GET /accounts/{a}/promotion); codes that are not a problem are not said.
 PROMOTION_REASONS = {
@@ -483,7 +510,7 @@ PROMOTION_REASONS = {
 OFFICE_TERRITORY = Question(
     prompt="Офис какого города вам нужен? Назовите город или район.",
     reprompt="Например, скажите: Новокузнецк, Мыски или Таштагол.",
-    keypad="Нажмите цифру территории: ту, что стоит после тире в номере лицевого счёта.",
+    keypad="Офис какого города вам нужен? Нажмите цифру территории: ту, что после тире в номере счёта.",
     grammar=TERRITORY_WORDS + DIGIT_WORDS,
 )
 
@@ -512,6 +539,10 @@ def spoken_address(address: str) -> str:
 
 def office_hours(spoken_hours: str) -> str:
     return f"Часы приёма: {spoken_hours}."
+
+
+def office_today(spoken_span: str | None) -> str:
+    return f"Сегодня офис работает {spoken_span}." if spoken_span else "Сегодня офис не работает."
 
 
 OFFICE_UNKNOWN = "Для этой территории офис не указан. Уточните у оператора."
@@ -554,6 +585,63 @@ def join_hours(parts: Iterable[str]) -> str:
 
 
 # ---------------------------------------------------------------------------
+# Other needs: answers from the reference facts (dialogs/facts.toml), offers after them
+
+FACT_MORE = yes_no("Рассказать подробнее?")
+REGISTER_HELP = yes_no("Соединить вас с оператором, чтобы он помог?")
+
+
+def readings_window(start: str, end: str) -> str:
+    """`start` genitive, `end` accusative ordinal days: «с пятнадцатого по двадцать пятое»."""
+    return f"Показания счётчиков принимаются с {start} по {end} число каждого месяца."
+
+
+READINGS_OPEN_NOW = yes_no("Сегодня показания можно передать мне. Передать сейчас?")
+
+
+def operators_hours(spoken_hours: str) -> str:
+    return f"Операторы отвечают {spoken_hours}."
+
+
+def to_operator_because(fact: str) -> str:
+    return f"{fact} Соединяю с оператором."
+
+
+# ---------------------------------------------------------------------------
+# Callback requests (operators closed, or the caller asks to be called back)
+
+CALLBACK_OFFER = yes_no("Оставить заявку на обратный звонок? Оператор перезвонит вам в рабочее время.")
+
+
+def callback_own_number(ending: str) -> Question:
+    return yes_no(f"Перезвонить на номер, с которого вы звоните? Он оканчивается на {ending}.")
+
+
+CALLBACK_NUMBER = Question(
+    prompt="Наберите на телефоне номер для обратного звонка, все одиннадцать цифр, и нажмите решётку.",
+    reprompt="Назовите номер телефона по цифрам, начиная с восьми. Или наберите его на телефоне.",
+    keypad="Наберите номер для обратного звонка: восемь и ещё десять цифр. В конце нажмите решётку.",
+    grammar=DIGIT_WORDS,
+)
+
+
+def callback_readback(spoken: str) -> Question:
+    return yes_no(f"Номер {spoken}. Верно?")
+
+
+def callback_stored(when: str) -> str:
+    return f"Заявка принята. Оператор перезвонит вам {when}."
+
+
+CALLBACK_DAYTIME = "в рабочее время"
+CALLBACK_NOT_STORED = "Не получилось записать заявку. Пожалуйста, позвоните нам в рабочее время операторов."
+CALLBACK_NUMBER_GIVE_UP = "Не получилось записать номер."
+WHAT_ROBOT_CAN = (
+    "Я могу и сам помочь: назвать баланс, принять показания счётчиков, рассказать об акции и офисах."
+)
+
+
+# ---------------------------------------------------------------------------
 # Operator
 
 OPERATOR_CONNECTING = "Соединяю с оператором. Пожалуйста, оставайтесь на линии."
@@ -590,13 +678,29 @@ ESCALATION_REASONS = {
     "dont_know_payment": "не знает сумму последнего платежа",
     "backend_error": "сервис счетов не ответил",
     "reading_implausible": "показание с большим расходом",
+    "dont_know_account": "не знает номер лицевого счёта",
+    "recalculation": "перерасчёт или спорное начисление",
+    "instalments": "просит рассрочку или отсрочку",
+    "register_help": "нужна помощь с регистрацией в личном кабинете",
+    "callback_request": "просит перезвонить",
 }
 TOPIC_NAMES = {
     "balance": "баланс",
     "readings": "показания",
+    "readings_window": "когда передавать показания",
     "promotion": "акция",
     "offices": "офисы",
     "operator": "оператор",
+    "pay": "как оплатить",
+    "receipt": "квитанция",
+    "register": "личный кабинет",
+    "register_offline": "регистрация без интернета",
+    "penalties": "пени",
+    "recalculation": "перерасчёт",
+    "instalments": "рассрочка",
+    "hotline_number": "номер горячей линии",
+    "operator_hours": "часы операторов",
+    "callback": "обратный звонок",
 }
 
 
@@ -607,6 +711,13 @@ def escalation_summary(reason: str, topics: Sequence[str], account: str | None, 
     else:
         who = "Счёт не назван"
     return f"Причина: {ESCALATION_REASONS.get(reason, reason)}. Спрашивал: {asked}. {who}."
+
+
+def callback_summary(phone: str, reason: str, topics: Sequence[str], account: str | None) -> str:
+    asked = ", ".join(TOPIC_NAMES.get(t, t) for t in topics) or "ничего не выбрал"
+    who = f"Счёт {account}" if account else "Счёт не назван"
+    return (f"Перезвонить на номер {phone}. Причина: {ESCALATION_REASONS.get(reason, reason)}. "
+            f"Спрашивал: {asked}. {who}.")
 
 
 def transcript_keys(digits: str) -> str:
@@ -639,21 +750,18 @@ def _question_texts(question: Question) -> list[str]:
 
 
 def static_texts() -> list[str]:
-    """Every fixed prompt, for `hotline prompts build` to pre-render."""
-    texts = [
-        GREETING, GOODBYE, SLOWER_OK, NOT_HEARD, NOT_UNDERSTOOD, TIME_LIMIT, SERVICE_DOWN, CALL_LATER,
-        ACCOUNT_AGAIN, ACCOUNT_GIVE_UP, PHONE_SEVERAL, VERIFY_INTRO, VERIFY_OK, VERIFY_LOCKED,
-        VERIFY_DONT_KNOW, NO_PAYMENTS, BALANCE_LINES, NO_METERS, READING_SAY_AGAIN, READING_SKIPPED,
-        READING_ALREADY, READING_DUPLICATE, READING_INVALID, READINGS_DONE, READINGS_ALL_STORED,
-        PROMOTION_NONE,
-        PROMOTION_TOPIC_MISSING, PROMOTION_PARTICIPATING, PROMOTION_NOT_PARTICIPATING,
-        PROMOTION_HOW_TO_JOIN, OFFICE_UNKNOWN, OPERATOR_CONNECTING, OPERATOR_FAILED, NOT_TRANSFERRED,
-        *PROMOTION_REASONS.values(),
-    ]
-    for question in (
-        MENU, MENU_AGAIN, ACCOUNT, TERRITORY, LAST_PAYMENT, BALANCE_DETAILS, READING, READING_NEXT,
-        PROMOTION_TOPIC,
-        PROMOTION_MORE, OFFICE_TERRITORY, OFFICE_ANOTHER, OFFER_OPERATOR,
-    ):
-        texts.extend(_question_texts(question))
+    """Every fixed prompt, for `hotline prompts build` to pre-render: each upper-case sentence and
+    question of this catalogue (operator-facing transcript marks and chat help excepted)."""
+    texts: list[str] = []
+    for name, value in list(globals().items()):
+        if not name.isupper() or name.startswith(("TRANSCRIPT_", "CHAT_")):
+            continue
+        if isinstance(value, str) and _CYRILLIC.search(value):
+            texts.append(value)
+        elif isinstance(value, Question):
+            texts.extend(_question_texts(value))
+    texts.extend(PROMOTION_REASONS.values())
     return list(dict.fromkeys(texts))
+
+
+_CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)

@@ -8,6 +8,7 @@ caller can do about it.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,14 @@ def _day(value: Any) -> date | None:
 
 
 async def readings(call: Call) -> None:
+    if not window_open(call):  # said before the caller names the account and dictates values
+        start, end = call.options.readings_window
+        await call.say(
+            prompts.reading_outside_window(
+                spoken.say_day_of_month(start, "genitive"), spoken.say_day_of_month(end, "accusative")
+            )
+        )
+        return
     account = await identified_and_verified(call)
     meters = await call.backend.meters(account, call_id=call.call_id)
     if not meters:
@@ -58,6 +67,11 @@ async def _one_meter(call: Call, account: str, meter: dict[str, Any], question: 
     if meter["id"] in call.stored_meters:
         await call.say(prompts.meter_intro(meter["service_name"], None, None))
         await call.say(prompts.READING_ALREADY)
+        return
+    due = _day(meter.get("verification_due"))
+    if due is not None and due < call.options.now().date():  # refused by the API anyway: say so first
+        await call.say(prompts.meter_intro(meter["service_name"], None, None))
+        await call.say(prompts.reading_verification_overdue(spoken.say_date(due)))
         return
     last = meter.get("last_reading") or {}
     previous = last.get("value")
@@ -138,6 +152,14 @@ async def _explain(call: Call, meter: dict[str, Any], refusal: Rejected) -> bool
         await call.say(prompts.READING_INVALID)
         return False
     raise refusal
+
+
+def window_open(call: Call) -> bool:
+    """Today is a day of the readings window (its end clamped to the month, as the API does)."""
+    start, end = call.options.readings_window
+    today = call.options.now()
+    last = calendar.monthrange(today.year, today.month)[1]
+    return min(start, last) <= today.day <= min(end, last)
 
 
 def _local_day(value: Any, timezone: str) -> date | None:

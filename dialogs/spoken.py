@@ -22,6 +22,11 @@ def parse_account(text: str) -> str | None:
     return _numbers.parse_account(text)
 
 
+def parse_digits(text: str) -> str | None:
+    """Every digit said, in order: "восемь девятьсот сто одиннадцать" → "8900111"."""
+    return _numbers.parse_digits(text)
+
+
 def parse_territory(text: str) -> int | None:
     """A town or district ("Калтан", "из Прокопьевска") or a suffix digit → 0–9."""
     return _numbers.parse_territory(text)

@@ -19,6 +19,7 @@ from dialogs.answers import normalise
 from dialogs.channel import DtmfSpec, Hangup, Reply
 
 KEYS_MARK = "#"
+UNKNOWN_WORD = "[unk]"  # what Vosk prints for a word outside the grammar
 
 
 def keys_reply(typed: str, dtmf: DtmfSpec) -> Reply:
@@ -62,10 +63,18 @@ class Asked:
 class TextChannel:
     """Shared by the scripted and the terminal channel: records the call, plays the caller's lines."""
 
-    def __init__(self, *, call_id: str = "text-call", caller: str | None = None, transfer_ok: bool = True):
+    def __init__(
+        self,
+        *,
+        call_id: str = "text-call",
+        caller: str | None = None,
+        transfer_ok: bool = True,
+        hears_speech: bool = True,
+    ):
         self.call_id = call_id
         self.caller = caller
         self.slow = False
+        self.hears_speech = hears_speech  # False plays a line with no speech model: keys only
         self.transfer_ok = transfer_ok
         self.said: list[str] = []  # every sentence the robot said, questions included
         self.asked: list[Asked] = []
@@ -157,21 +166,25 @@ class ScriptedChannel(TextChannel):
         if isinstance(item, Reply):
             return item
         if item is not None and item.strip() and not item.strip().startswith(KEYS_MARK):
-            _check_grammar(item, expect)
+            item = _as_heard(item, expect)
         if item is not None and item.strip().startswith(KEYS_MARK) and dtmf is None:
             raise AssertionError(f"keys {item!r} typed where the robot takes no keys")
         return reply_from_line(item, dtmf)
 
 
-def _check_grammar(line: str, expect: Sequence[str] | None) -> None:
+def _as_heard(line: str, expect: Sequence[str] | None) -> str:
+    """The line as a recogniser under `expect` would print it: words outside a grammar that has
+    `[unk]` come out as `[unk]`; outside a grammar without it they could not be heard at all."""
     if expect is None:
-        return
+        return line
     known = {word for phrase in expect for word in normalise(phrase).split()}
-    unknown = [word for word in normalise(line).split() if word not in known]
-    if unknown:
-        raise AssertionError(
-            f"{unknown} are not in this question's grammar; the recogniser would not hear them"
-        )
+    words = normalise(line).split()
+    unknown = [word for word in words if word not in known]
+    if not unknown:
+        return line
+    if UNKNOWN_WORD in expect:
+        return " ".join(word if word in known else UNKNOWN_WORD for word in words)
+    raise AssertionError(f"{unknown} are not in this question's grammar; the recogniser would not hear them")
 
 
 class TerminalChannel(TextChannel):

@@ -73,7 +73,9 @@ def _speech(settings: Settings):
 def _conversation(settings: Settings):
     from dialogs.conversation import run_conversation
     from dialogs.options import DialogOptions
+    from dialogs.understanding import warm_up
 
+    warm_up()  # the morphology dictionaries load at start, not on the first caller's first words
     return partial(run_conversation, options=DialogOptions.from_settings(settings))
 
 

@@ -68,6 +68,8 @@ class CallSession:
         self.caller = info.caller if info else None
         self.channel = info.channel if info else None
         self.slow = False
+        # Without a speech model the caller can only use keys: every question names them at once.
+        self.hears_speech = recognizer is not None
         self.backend = backend
         self.outcome: str | None = None
         self.transcript: list[tuple[str, str]] = []  # (speaker, text), also sent to the API

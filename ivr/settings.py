@@ -68,6 +68,8 @@ class Settings:
     # Meter readings: accepted from day `readings_window_start` to `readings_window_end` of the month.
     readings_window_start: int = 15
     readings_window_end: int = 25
+    # The reference facts the robot tells residents (dialogs/facts.toml when unset).
+    facts_file: Path | None = None
     verify_max_attempts: int = 3
     verify_lock_minutes: int = 30
     # Speech
@@ -98,8 +100,6 @@ class Settings:
     # Account API: unknown account numbers one call or one caller number may ask for before
     # further account look-ups are refused (429 too_many_unknown_accounts).
     unknown_accounts_limit: int = 5
-    # Operator console: a login lasts this long (a shift), then the operator logs in again;
-    # open pages refresh the escalation queue and live calls every `console_poll_seconds`.
     # Enumeration guard (issue 12): distinct accounts and phones one call may ask about, and new
     # account/phone questions the IVR token may ask per minute over all calls together.
     call_lookups_limit: int = 10
@@ -109,6 +109,8 @@ class Settings:
     console_login_failures_per_name: int = 5
     console_login_failures_per_address: int = 20
     console_login_window_minutes: int = 15
+    # Operator console: a login lasts this long (a shift), then the operator logs in again;
+    # open pages refresh the escalation queue and live calls every `console_poll_seconds`.
     console_session_minutes: int = 720
     console_poll_seconds: float = 2.0
     # Speech (added by the speech issue): where `hotline models download` fetches archives from
@@ -134,6 +136,7 @@ class Settings:
             timezone=_env("HOTLINE_TIMEZONE", "Asia/Novokuznetsk"),
             readings_window_start=_int("HOTLINE_READINGS_WINDOW_START", 15),
             readings_window_end=_int("HOTLINE_READINGS_WINDOW_END", 25),
+            facts_file=Path(f) if (f := _env("HOTLINE_FACTS_FILE")) else None,
             verify_max_attempts=_int("HOTLINE_VERIFY_MAX_ATTEMPTS", 3),
             verify_lock_minutes=_int("HOTLINE_VERIFY_LOCK_MINUTES", 30),
             models_dir=Path(_env("HOTLINE_MODELS_DIR", str(data_dir / "models"))),
@@ -156,13 +159,13 @@ class Settings:
             sip_demo_password=_env("HOTLINE_SIP_DEMO_PASSWORD"),
             audiosocket_idle_timeout=_float("HOTLINE_AUDIOSOCKET_IDLE_TIMEOUT", 10.0),
             unknown_accounts_limit=_int("HOTLINE_UNKNOWN_ACCOUNTS_LIMIT", 5),
-            console_session_minutes=_int("HOTLINE_CONSOLE_SESSION_MINUTES", 720),
-            console_poll_seconds=_float("HOTLINE_CONSOLE_POLL_SECONDS", 2.0),
-            model_base_url=_env("HOTLINE_MODEL_BASE_URL"),
             call_lookups_limit=_int("HOTLINE_CALL_LOOKUPS_LIMIT", 10),
             ivr_lookups_per_minute=_int("HOTLINE_IVR_LOOKUPS_PER_MINUTE", 60),
             console_login_failures_per_name=_int("HOTLINE_CONSOLE_LOGIN_FAILURES_PER_NAME", 5),
             console_login_failures_per_address=_int("HOTLINE_CONSOLE_LOGIN_FAILURES_PER_ADDRESS", 20),
             console_login_window_minutes=_int("HOTLINE_CONSOLE_LOGIN_WINDOW_MINUTES", 15),
+            console_session_minutes=_int("HOTLINE_CONSOLE_SESSION_MINUTES", 720),
+            console_poll_seconds=_float("HOTLINE_CONSOLE_POLL_SECONDS", 2.0),
+            model_base_url=_env("HOTLINE_MODEL_BASE_URL"),
             tts_slow_rate=_int("HOTLINE_TTS_SLOW_RATE", 110),
         )

@@ -137,6 +137,8 @@ def parse_reading(text: str) -> Decimal | None:
             places = _DENOMINATORS[item]
         elif item in _HALF:
             half = True
+    if not (_one_number(whole) and _one_number(frac)):
+        return None  # "шестьсот сорок пять семь": 6457 or 645,7? the caller is asked again
     whole_digits, frac_digits = digits_of(whole), digits_of(frac)
     if not whole_digits and not frac_digits or len(whole_digits) > MAX_WHOLE_DIGITS or len(frac_digits) > 6:
         return None
@@ -150,6 +152,18 @@ def parse_reading(text: str) -> Decimal | None:
     elif half:
         value += Decimal("0.5")
     return value
+
+
+def _one_number(groups: list[Group]) -> bool:
+    """Groups that spell one number: one group, digits dictated one by one, leading zeros before
+    one number ("ноль ноль шестьсот сорок пять"), or pairs ("двенадцать тридцать четыре").
+    A composed number followed by more digits ("шестьсот сорок пять семь") is two numbers."""
+    rest = list(groups)
+    while len(rest) > 1 and rest[0].kind in ("digit", "counted") and set(rest[0].digits) == {"0"}:
+        rest.pop(0)
+    if len(rest) <= 1 or all(g.kind in ("digit", "counted", "typed") for g in rest):
+        return True
+    return all(g.kind == "number" and len(g.digits) == 2 for g in rest)
 
 
 # --- money ---------------------------------------------------------------------------------------

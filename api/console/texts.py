@@ -23,6 +23,11 @@ REASONS = {
     "dont_know_payment": "Не знает сумму платежа",
     "backend_error": "Сервис счетов не ответил",
     "reading_implausible": "Большой расход",
+    "dont_know_account": "Не знает номер счёта",
+    "recalculation": "Перерасчёт, спорное начисление",
+    "instalments": "Рассрочка или отсрочка",
+    "register_help": "Помочь с личным кабинетом",
+    "callback_request": "Просит перезвонить",
 }
 
 # Dialog steps the IVR reports with PATCH /calls/{id} {"step": ...}.
@@ -37,6 +42,17 @@ STEPS = {
     "offices": "Офисы и часы",
     "operator": "Перевод на оператора",
     "goodbye": "Прощание",
+    "readings_window": "Когда передавать показания",
+    "pay": "Как оплатить",
+    "receipt": "Квитанция",
+    "register": "Личный кабинет",
+    "register_offline": "Регистрация без интернета",
+    "penalties": "Пени",
+    "recalculation": "Перерасчёт",
+    "instalments": "Рассрочка",
+    "hotline_number": "Номер горячей линии",
+    "operator_hours": "Часы операторов",
+    "callback": "Обратный звонок",
 }
 
 OUTCOMES = {
@@ -45,6 +61,7 @@ OUTCOMES = {
     "operator": "Передан оператору",
     "operator_closed": "Операторы не работают",
     "operator_failed": "Перевод не удался",
+    "callback": "Заявка на обратный звонок",
     "time_limit": "Превышено время",
     "service_error": "Сбой сервиса",
 }

@@ -16,7 +16,7 @@ NOISE = Reply.speech("[unk]")
 async def test_silence_reprompts_in_other_words_then_offers_keys_then_operator(api):
     talk = await converse(api.backend, [
         ("Скажите, что вас интересует", ""),
-        (("Я вас не слышу.", "Скажите одно слово: баланс, показания"), ""),
+        (("Я вас не слышу.", "Спросите, например: сколько я должна?"), ""),
         (("Я вас не слышу.", "Можно нажать кнопку на телефоне. Баланс — один."), ""),
     ], end=("Соединяю с оператором",), outcome="operator")
     [escalation] = await api.escalations()
@@ -27,7 +27,7 @@ async def test_silence_reprompts_in_other_words_then_offers_keys_then_operator(a
 async def test_not_understood_then_keys_answer(api):
     await converse(api.backend, [
         ("Скажите, что вас интересует", NOISE),
-        (("Извините, я не понял.", "Скажите одно слово"), NOISE),
+        (("Извините, я не понял.", "Спросите, например"), NOISE),
         (("Извините, я не понял.", "Баланс — один. Показания — два."), "#4"),
         ("Офис какого города вам нужен?", None),
     ])
@@ -121,9 +121,34 @@ async def test_operator_at_night_says_when_to_call_and_goes_on(api):
         ("что вас интересует", "оператор"),
         (("Операторы сейчас не работают.",
           "Они отвечают с понедельника по пятницу с восьми до двадцати; в субботу с девяти до пятнадцати.",
-          "Позвоните, пожалуйста, завтра с восьми.", "Чем ещё могу помочь?"), "до свидания"),
+          "Позвоните, пожалуйста, завтра с восьми.", "Оставить заявку на обратный звонок?"), "нет не надо"),
+        (("Хорошо.", "Я могу и сам помочь: назвать баланс", "Чем ещё могу помочь?"), "до свидания"),
     ], end="До свидания", outcome="completed", opts=options(Clock(THURSDAY_NIGHT)))
     assert await api.escalations() == []
+
+
+async def test_operator_at_night_takes_a_callback_request_to_the_callers_own_number(api):
+    await converse(api.backend, [
+        ("что вас интересует", "мне бы с человеком поговорить"),
+        (("Операторы сейчас не работают.", "Оставить заявку на обратный звонок?"), "да пожалуйста"),
+        ("Перезвонить на номер, с которого вы звоните? Он оканчивается на ноль ноль один один.", "да"),
+        (("Заявка принята. Оператор перезвонит вам завтра с восьми.", "Чем ещё могу помочь?"), "нет спасибо"),
+    ], end="До свидания", outcome="callback", caller=PHONE, opts=options(Clock(THURSDAY_NIGHT)))
+    [request] = await api.escalations()
+    assert request["reason"] == "callback_request"
+    assert "Перезвонить на номер 79001110011" in request["summary"]
+
+
+async def test_callback_to_another_number_typed_on_the_keypad(api):
+    await converse(api.backend, [
+        ("что вас интересует", "оператора"),
+        ("Оставить заявку на обратный звонок?", "#1"),
+        ("номер для обратного звонка", "#89131234567#"),
+        ("Номер восемь, девятьсот тринадцать, сто двадцать три, сорок пять, шестьдесят семь. Верно?", "#1"),
+        ("Заявка принята.", None),
+    ], opts=options(Clock(THURSDAY_NIGHT)))
+    [request] = await api.escalations()
+    assert "Перезвонить на номер 79131234567" in request["summary"]
 
 
 async def test_saturday_evening_operators_next_answer_on_monday(api):
