@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -112,11 +112,15 @@ def cmd_import_registry(args: argparse.Namespace, settings: Settings, session: S
     from api.registry import RegistryError, import_file
 
     try:
-        report = import_file(session, Path(args.file), ZoneInfo(settings.timezone))
+        report = import_file(session, Path(args.file), ZoneInfo(settings.timezone), encoding=args.encoding)
     except RegistryError as exc:
-        print(f"error: {args.file}: {exc}; nothing was imported", file=sys.stderr)
+        said = str(exc)
+        done = "nothing was imported" in said or "run the same import" in said
+        print(f"error: {args.file}: {said}{'' if done else '; nothing was imported'}", file=sys.stderr)
         return 1
-    print(f"imported {args.file}: {report}")
+    for warning in report.warnings:
+        print(f"warning: {args.file}: {warning}", file=sys.stderr)
+    print(f"imported {args.file} ({report.encoding}, {report.batches} batches): {report}")
     return 0
 
 
@@ -131,11 +135,17 @@ def _date_arg(text: str) -> date:
 
 @_needs_database
 def cmd_export_readings(args: argparse.Namespace, settings: Settings, session: Session) -> int:
-    from api.export import export_readings
+    from api.export import ExportError, export_readings, export_to_file
 
-    target = open(args.out, "w", encoding=args.encoding, newline="") if args.out else nullcontext(sys.stdout)
-    with target as out:
-        count = export_readings(session, args.since, ZoneInfo(settings.timezone), out)
+    tz = ZoneInfo(settings.timezone)
+    try:
+        if args.out:
+            count = export_to_file(session, args.since, tz, Path(args.out), args.encoding)
+        else:
+            count = export_readings(session, args.since, tz, sys.stdout, encoding=args.encoding)
+    except ExportError as exc:
+        print(f"error: {exc}; nothing was written", file=sys.stderr)
+        return 1
     print(
         f"exported {count} readings taken since {args.since.isoformat()}"
         + (f" to {args.out}" if args.out else ""),
@@ -206,6 +216,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("import-registry", help="import the billing registry CSV (all rows or none)")
     p.add_argument("file", help="CSV file, ';'-separated, UTF-8 or cp1251 (columns: see README)")
+    p.add_argument(
+        "--encoding",
+        default="auto",
+        choices=("auto", "utf-8", "cp1251"),
+        help="the file's encoding, one for the whole file (default: detected; a mixed file is an error)",
+    )
     p.set_defaults(func=cmd_import_registry)
 
     p = sub.add_parser("export-readings", help="write the readings the hotline collected as CSV")
