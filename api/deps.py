@@ -189,7 +189,9 @@ def guard_lookup(
     new questions a minute. A question asked again in the same call is answered as the
     first time. Atomic without a table lock: the row is inserted and committed first,
     then counted, so a request sees itself and everything committed before it — of N
-    concurrent requests at most the limit see a count within it.
+    concurrent requests at most the limit see a count within it. Refused questions are
+    not counted (a verdict only ever goes from undecided to answered or refused), so a
+    flood of refused requests cannot use up the limit that real calls share.
     """
     at = now(request)
     subject = hmac.new(_lookup_key(request), f"{kind}:{text}".encode(), hashlib.sha256).hexdigest()[:40]
@@ -249,7 +251,16 @@ def _decide(
     settings = settings_of(request)
 
     def count(*conditions) -> int:
-        return session.scalar(select(func.count()).select_from(AccountLookup).where(*conditions)) or 0
+        """Questions answered or still being decided (refused ones give nothing away, and must not
+        let a flood of refused requests use up the limits of real calls)."""
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(AccountLookup)
+                .where(AccountLookup.allowed.is_not(False), *conditions)
+            )
+            or 0
+        )
 
     unknown_account = (AccountLookup.kind == "account", AccountLookup.known.is_(False))
     mine_unknown = 1 if (row.kind == "account" and not row.known) else 0

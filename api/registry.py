@@ -722,7 +722,7 @@ def import_rows(
     text: str,
     tz: ZoneInfo,
     *,
-    batch_size: int = 500,
+    batch_size: int = 200,
     pause: float | None = None,
     on_batch: ProgressCallback | None = None,
 ) -> ImportReport:
@@ -747,7 +747,7 @@ def import_file(
     tz: ZoneInfo,
     *,
     encoding: str = "auto",
-    batch_size: int = 500,
+    batch_size: int = 200,
     on_batch: ProgressCallback | None = None,
 ) -> ImportReport:
     """Import one registry file: decoded and checked whole, then written in batches."""

@@ -102,7 +102,9 @@ def _effective(row: VerificationCounter, at: datetime) -> tuple[int, datetime | 
     return row.failures, None
 
 
-def _state_of(rows: list[VerificationCounter], at: datetime, policy: Policy, verified: bool, method):
+def _state_of(
+    rows: list[VerificationCounter], at: datetime, policy: Policy, verified: bool, method: str | None
+) -> dict:
     used = 0
     until: datetime | None = None
     for row in rows:
@@ -119,13 +121,13 @@ def _state_of(rows: list[VerificationCounter], at: datetime, policy: Policy, ver
     }
 
 
-def _read_state(session: Session, account: Account, caller: str | None, at: datetime, policy: Policy):
-    rows = [
+def _read_state(session: Session, account: Account, caller: str | None) -> list[VerificationCounter]:
+    """The counter rows as they are now (no lock: for answers that evaluate no guess)."""
+    return [
         row
         for scope, key in _scopes(account, caller)
         if (row := session.get(VerificationCounter, (scope, key), populate_existing=True)) is not None
     ]
-    return rows
 
 
 def _grant(
@@ -159,14 +161,14 @@ def verify(
     scopes = _scopes(account, caller)
     done = session.get(CallVerification, (call_id, account.id))
     if done is not None:
-        return _state_of(_read_state(session, account, caller, at, policy), at, policy, True, done.method)
+        return _state_of(_read_state(session, account, caller), at, policy, True, done.method)
     if caller and caller in {p.number for p in account.phones}:
         _grant(session, call_id, account, caller, "phone", at)
         session.commit()
-        state = _state_of(_read_state(session, account, caller, at, policy), at, policy, True, "phone")
+        state = _state_of(_read_state(session, account, caller), at, policy, True, "phone")
         return {**state, "locked": False, "locked_until": None}
     if amount is None:
-        return _state_of(_read_state(session, account, caller, at, policy), at, policy, False, None)
+        return _state_of(_read_state(session, account, caller), at, policy, False, None)
 
     session.commit()  # the guess runs in a transaction of its own, starting with the lock
     _ensure_counters(session, scopes)

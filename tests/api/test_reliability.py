@@ -84,6 +84,17 @@ def test_registering_a_fresh_call_per_question_meets_the_per_minute_limit(client
     assert client.get(f"{V1}/accounts/{A}", headers=auth("ivr-secret", "later")).status_code == 200
 
 
+def test_a_flood_of_refused_questions_does_not_use_up_real_calls_limits(client, world):
+    """Refused questions give nothing away and do not count towards the per-minute limit."""
+    responses = [client.get(f"{V1}/accounts/{_unknown(i)}", headers=IVR) for i in range(PER_MINUTE + 40)]
+    assert _answered(responses) == UNKNOWN_LIMIT
+    register_call(client, "real", PHONE_A1)
+    assert (
+        client.get(f"{V1}/phones/{PHONE_A1}/accounts", headers=auth("ivr-secret", "real")).status_code == 200
+    )
+    assert client.get(f"{V1}/accounts/{A}", headers=auth("ivr-secret", "real")).status_code == 200
+
+
 def test_phone_lookups_are_guarded_and_the_callers_own_number_still_works(client, world):
     responses = [client.get(f"{V1}/phones/7999{i:07d}/accounts", headers=IVR) for i in range(40)]
     assert _answered(responses) == CALL_LIMIT
