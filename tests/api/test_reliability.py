@@ -406,3 +406,40 @@ def test_logs_never_show_a_whole_account_or_phone(app, client, world, caplog):
     text = caplog.text + "\n".join(r.getMessage() for r in caplog.records) + own.getvalue()
     assert "database unavailable" in text and "unexpected" in text and "******011-7" in text
     assert not FULL_NUMBERS.search(text), FULL_NUMBERS.search(text)
+
+
+# ------------------------------------------------------------ migration
+
+
+def test_migration_0003_carries_running_locks_over(tmp_path):
+    """Upgrading from 0002 keeps a lock in force: a guesser does not get fresh attempts from an upgrade."""
+    from datetime import datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from api.db import alembic_config, make_engine, upgrade
+    from api.models import VerificationCounter
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002_console")
+        conn.execute(
+            text(
+                "INSERT INTO verification_locks (scope, key, locked_at, locked_until) "
+                "VALUES ('caller', '79995550000', '2025-11-20 10:00:00', '2025-11-20 10:30:00')"
+            )
+        )
+    upgrade(url)
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as s:
+        row = s.get(VerificationCounter, ("caller", "79995550000"))
+        assert row is not None and row.locked_until.replace(tzinfo=None) == datetime(2025, 11, 20, 10, 30)
+    with engine.connect() as conn:
+        heads = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    assert len(heads) == 1
+    engine.dispose()
