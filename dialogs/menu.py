@@ -42,13 +42,11 @@ def topics_of(reply: Reply, question: Question, *, resting: bool = False) -> tup
 
 async def ask_topics(call: Call, question: Question, *, resting: bool = False) -> tuple[str, ...]:
     """Ask the menu question until the caller names a subject (see `topics_of`)."""
-    call.resting = resting
-    try:
-        topics = await policy.ask(
-            call, question, lambda reply: topics_of(reply, question, resting=resting), dtmf=policy.CHOICE_KEYS
-        )
-    finally:
-        call.resting = False
+    call.resting = resting  # stays set if the caller hangs up here: that call did its job
+    topics = await policy.ask(
+        call, question, lambda reply: topics_of(reply, question, resting=resting), dtmf=policy.CHOICE_KEYS
+    )
+    call.resting = False
     call.note_topics([t for t in topics if t not in (GOODBYE, MORE)])
     return topics
 

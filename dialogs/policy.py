@@ -25,7 +25,7 @@ from dialogs.answers import Interpret
 from dialogs.channel import DtmfSpec, Reply
 from dialogs.context import BackToMenu, Call, CallerLeaves, Escalate, SwitchTopic
 from dialogs.prompts import Question
-from dialogs.understanding import Understood, understand
+from dialogs.understanding import Understood, understand, vocabulary, word_forms
 
 T = TypeVar("T")
 
@@ -57,8 +57,9 @@ def grammar_for(question: Question) -> list[str] | None:
     answers, every global command of the lexicon, and `[unk]` so that noise stays noise."""
     if question.open:
         return None
-    words = question.grammar + question.choice_words() + lexicon.global_phrases() + (UNKNOWN,)
-    return list(dict.fromkeys(words))
+    choices = tuple(form for phrase in question.choice_words() for form in word_forms(phrase))
+    words = question.grammar + question.choice_words() + choices + lexicon.global_phrases()
+    return list(dict.fromkeys(words + vocabulary(lexicon.GLOBAL_INTENTS) + lexicon.TOPIC_WORDS + (UNKNOWN,)))
 
 
 def _prompt_for(call: Call, question: Question, misses: int) -> str:

@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from speech.numbers import heard_words
+
 # ---------------------------------------------------------------------------
 # Building blocks
 
@@ -70,35 +72,16 @@ YES = Choice("yes", YES_KEY, YES_WORDS)
 NO = Choice("no", NO_KEY, NO_WORDS, ("не верно", "не правильно", "не так"))
 YES_NO_CHOICES = (YES, NO)
 
-DIGIT_WORDS = (
-    "ноль", "нуль", "нуля", "нулей", "один", "одна", "два", "две", "три", "четыре", "пять",
-    "шесть", "семь", "восемь", "девять",
-)
-NUMBER_WORDS = DIGIT_WORDS + (
-    "десять", "одиннадцать", "двенадцать", "тринадцать", "четырнадцать", "пятнадцать",
-    "шестнадцать", "семнадцать", "восемнадцать", "девятнадцать", "двадцать", "тридцать",
-    "сорок", "пятьдесят", "шестьдесят", "семьдесят", "восемьдесят", "девяносто", "сто",
-    "двести", "триста", "четыреста", "пятьсот", "шестьсот", "семьсот", "восемьсот",
-    "девятьсот", "тысяча", "тысячи", "тысяч",
-)
-TERRITORY_WORDS = (
-    "новокузнецк", "новокузнецка", "новокузнецкий", "прокопьевск", "прокопьевска",
-    "прокопьевский", "киселевск", "киселёвск", "киселевска", "краснобродский", "красный брод",
-    "мыски", "мысков", "мысковский", "междуреченск", "междуреченска", "осинники", "осинников",
-    "осинниковский", "калтан", "калтана", "калтанский", "таштагол", "таштагола",
-    "таштагольский", "шерегеш", "шерегеша", "район", "город", "из",
-    # "офис в Калтане": the towns after "в"
-    "в", "во", "новокузнецке", "прокопьевске", "киселевске", "мысках", "междуреченске", "осинниках",
-    "калтане", "таштаголе", "шерегеше",
-)
-ACCOUNT_GRAMMAR = NUMBER_WORDS + TERRITORY_WORDS + ("тире", "дефис", "черта", "минус")
-AMOUNT_GRAMMAR = NUMBER_WORDS + (
-    "рубль", "рубля", "рублей", "копейка", "копейки", "копеек", "и", "ровно", "не знаю", "не помню",
-)
-READING_GRAMMAR = NUMBER_WORDS + (
-    "и", "целых", "целая", "десятых", "десятая", "сотых", "запятая", "точка", "пропустить", "дальше",
-)
+# What the recogniser listens for at closed questions: exactly the words the parsers of
+# speech.numbers understand (so whatever they accept can be heard), plus the words of skipping.
+DIGIT_WORDS = heard_words("digits")
+NUMBER_WORDS = DIGIT_WORDS
+TERRITORY_WORDS = heard_words("territory")
+ACCOUNT_GRAMMAR = heard_words("account")
+AMOUNT_GRAMMAR = heard_words("amount")
 SKIP_WORDS = ("пропустить", "пропусти", "дальше", "следующий")
+READING_GRAMMAR = heard_words("reading") + SKIP_WORDS
+YES_NO_GRAMMAR = heard_words("yes_no")
 
 # ---------------------------------------------------------------------------
 # Greeting, menu, goodbye
@@ -173,6 +156,7 @@ def yes_no(prompt: str) -> Question:
         prompt=f"{prompt} Скажите да или нет.",
         reprompt=f"{prompt} Ответьте, пожалуйста: да или нет.",
         keypad=f"{prompt} Если да, нажмите один. Если нет, нажмите два.",
+        grammar=YES_NO_GRAMMAR,
         choices=YES_NO_CHOICES,
     )
 
@@ -621,7 +605,7 @@ CALLBACK_NUMBER = Question(
     prompt="Наберите на телефоне номер для обратного звонка, все одиннадцать цифр, и нажмите решётку.",
     reprompt="Назовите номер телефона по цифрам, начиная с восьми. Или наберите его на телефоне.",
     keypad="Наберите номер для обратного звонка: восемь и ещё десять цифр. В конце нажмите решётку.",
-    grammar=DIGIT_WORDS,
+    grammar=NUMBER_WORDS,
 )
 
 

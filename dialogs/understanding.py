@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pymorphy3
 
@@ -44,6 +44,42 @@ def lemma(word: str) -> str:
     if not word or word[0].isdigit():
         return word
     return _morph().parse(word)[0].normal_form.translate(lexicon.FOLD_YO)
+
+
+@lru_cache(maxsize=4096)
+def word_forms(word: str) -> tuple[str, ...]:
+    """Every form of a single word («второй» → «второго», «второму», …), for grammars; a phrase
+    of several words is returned as it is."""
+    if " " in word.strip() or not word.strip():
+        return (word,)
+    forms = {f.word for f in _morph().parse(word.lower())[0].lexeme}
+    return (word, *sorted(forms - {word}))
+
+
+_NOT_SPOKEN_FORMS = frozenset({"PRTF", "PRTS", "GRND"})  # participles and gerunds: not how callers ask
+
+
+@cache
+def vocabulary(intents: tuple[str, ...]) -> tuple[str, ...]:
+    """Every word form the patterns of these intents can match, self-corrections included: the
+    wide part of a closed question's grammar, so that «соедините с девушкой» or «да, ой нет» is
+    heard there, not turned into `[unk]`."""
+    forms: set[str] = {w for marker in lexicon.CORRECTIONS for w in words_of(marker)}
+    for intent, patterns in _compiled():
+        if intent.name not in intents:
+            continue
+        for pattern in patterns:
+            for alternative in (alt for slot in pattern.slots for alt in slot):
+                for word in alternative.words:
+                    forms.update((word,) if alternative.surface else _lemma_forms(word))
+    return tuple(sorted(forms))
+
+
+def _lemma_forms(lemma_: str) -> set[str]:
+    parses = _morph().parse(lemma_)
+    parse = next((p for p in parses if p.normal_form.translate(lexicon.FOLD_YO) == lemma_), parses[0])
+    spoken = (f for f in parse.lexeme if not _NOT_SPOKEN_FORMS & f.tag.grammemes)
+    return {f.word.translate(lexicon.FOLD_YO) for f in spoken}
 
 
 def words_of(text: str) -> list[str]:

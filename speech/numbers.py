@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from speech.numerals import Group, digits_of, scan, tokenize
+from speech.numerals import Group, digits_of, number_words, scan, tokenize
 from speech.territories import suffixes_named
 from speech.verbalize import say_account, say_date, say_money, say_number, say_reading, spell_numbers
 
@@ -255,3 +255,30 @@ def parse_yes_no(text: str) -> bool | None:
 def _agreeing_tak(words: list[str], i: int) -> bool:
     """"так" agrees only in set phrases ("всё так", "так и есть"); alone it is a filler."""
     return words[i - 1:i] == ["все"] or words[i + 1:i + 3] == ["и", "есть"]
+
+
+# --- what each parser can hear -------------------------------------------------------------------
+
+_TOWN_FORMS = ("новокузнецк", "новокузнецка", "новокузнецке", "новокузнецкий", "прокопьевск", "прокопьевска",
+               "прокопьевске", "прокопьевский", "киселевск", "киселевска", "киселевске", "краснобродский",
+               "красный", "брод", "красного", "брода", "мыски", "мысков", "мысках", "мысковский",
+               "междуреченск", "междуреченска", "междуреченске", "осинники", "осинников", "осинниках",
+               "осинниковский", "калтан", "калтана", "калтане", "калтанский", "таштагол", "таштагола",
+               "таштаголе", "таштагольский", "шерегеш", "шерегеша", "шерегеше", "район", "город", "из", "в",
+               "во")
+
+
+def heard_words(kind: str) -> tuple[str, ...]:
+    """The words the parser for `kind` ("account", "territory", "reading", "amount", "yes_no",
+    "digits") understands: recogniser grammars are built from these, so whatever the parser
+    accepts can also be heard. Sorted, ё folded to е as the parsers compare."""
+    numbers = number_words()
+    words = {
+        "digits": numbers,
+        "account": numbers | _SUFFIX_MARKERS | set(_TOWN_FORMS),
+        "territory": numbers | _SUFFIX_MARKERS | set(_TOWN_FORMS),
+        "reading": numbers | _POINT | set(_DENOMINATORS) | _HALF | {"и", "с"},
+        "amount": numbers | _RUBLES | _KOPECKS | _MONEY_POINT | {"и", "ровно"},
+        "yes_no": _YES | _WEAK_YES | _NO | _NEGATABLE | {"не", "все", "и", "есть"},
+    }[kind]
+    return tuple(sorted(words))

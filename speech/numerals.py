@@ -205,3 +205,8 @@ def scan(tokens: list[str]) -> list[Group | str]:
 def digits_of(groups: list[Group]) -> str:
     """The digit string a list of groups spells, in order ("001" + "110" + "0" + "11")."""
     return "".join(g.digits for g in groups)
+
+
+def number_words() -> frozenset[str]:
+    """Every word `scan` reads as part of a number: what a recogniser grammar for numbers must hold."""
+    return frozenset(LEXICON) | frozenset(_SINGLE_DIGIT) | frozenset(_COUNTED_NOUN)

@@ -368,3 +368,57 @@ def test_the_table_is_big_enough_to_mean_something():
     rows = (len(MENU_FIRST) + len(MENU_AFTER_TASK) + len(GLOBAL) + len(YES_NO) + len(ACCOUNTS) + len(READINGS)
             + len(AMOUNTS) + len(TOWNS) + len(PROMOTION))
     assert rows >= 200
+
+
+# --- what is understood can be heard -------------------------------------------------------------
+# Closed questions run under a recogniser grammar; every phrasing above that the parsers accept for a
+# question must be made of words in that question's grammar, or the recogniser could never print it.
+
+def _grammar_words(question) -> set[str]:
+    from dialogs.policy import grammar_for
+
+    grammar = grammar_for(question)
+    assert grammar is not None, "a closed question has a grammar"
+    return {w for phrase in grammar for w in answers.normalise(phrase).split()}
+
+
+def _as_heard(text: str, question) -> Reply:
+    """What the recogniser prints under the question's grammar: words outside it become [unk]."""
+    known = _grammar_words(question)
+    return Reply.speech(" ".join(w if w in known else "[unk]" for w in answers.normalise(text).split()))
+
+
+YES_NO_Q = prompts.yes_no("Верно?")
+CLOSED = (YES_NO_Q, prompts.ACCOUNT, prompts.READING, prompts.LAST_PAYMENT, prompts.TERRITORY)
+HEARABLE = (
+    [(text, YES_NO_Q, answers.yes_no) for text, value in YES_NO if value is not None]
+    + [(text, prompts.ACCOUNT, answers.account) for text, value in ACCOUNTS if value is not None]
+    + [(text, prompts.READING, answers.reading) for text, value in READINGS if value is not None]
+    + [(text, prompts.LAST_PAYMENT, answers.amount) for text, value in AMOUNTS if value is not None]
+    + [(text, prompts.TERRITORY, answers.territory) for text, value in TOWNS if value is not None]
+    + [(text, prompts.OFFICE_TERRITORY, answers.territory) for text, value in TOWNS if value is not None]
+)
+
+
+@pytest.mark.parametrize(("text", "question", "interpret"), HEARABLE)
+def test_every_accepted_answer_means_the_same_as_heard_under_its_grammar(text, question, interpret):
+    assert interpret(_as_heard(text, question)) == interpret(Reply.speech(text))
+
+
+@pytest.mark.parametrize(("text", "intent"), GLOBAL)
+def test_every_global_command_is_heard_under_every_closed_grammar(text, intent):
+    for question in CLOSED:
+        assert understand(_as_heard(text, question).text).has(intent), question.prompt
+
+
+def test_open_questions_are_heard_in_free_mode():
+    from dialogs.policy import grammar_for
+
+    for question in (prompts.MENU, prompts.MENU_AGAIN, prompts.PROMOTION_TOPIC, prompts.PROMOTION_MORE):
+        assert grammar_for(question) is None
+
+
+def test_noise_under_a_grammar_is_never_a_value():
+    assert answers.yes_no(Reply.speech("[unk]")) is None
+    assert answers.reading(Reply.speech("[unk] [unk]")) is None
+    assert answers.account(Reply.speech("[unk]")) is None
