@@ -136,3 +136,16 @@ def test_badge_counts_waiting_calls(app, anna):
     assert 'data-open-count="2"' in anna.client.get("/console/escalations/badge").text
     anna.post(f"/console/escalations/{first}/take")
     assert 'data-open-count="1"' in anna.client.get("/console/escalations/badge").text
+
+
+def test_a_closed_escalation_is_read_only_and_text_with_control_characters_is_refused(app, anna, boris):
+    esc = escalate(anna.client, "call-ro")
+    anna.post(f"/console/escalations/{esc}/take")
+    r = anna.post(f"/console/escalations/{esc}/note", data={"note": "строка\x00с нулём"})
+    assert r.status_code == 422 and "недопустимые символы" in r.text
+    anna.post(f"/console/escalations/{esc}/close", data={"outcome": "Вопрос решён", "note": "готово"})
+    for who in (anna, boris):
+        r = who.post(f"/console/escalations/{esc}/note", data={"note": "переписать задним числом"})
+        assert r.status_code == 409 and "заметку и итог менять нельзя" in r.text
+    api = anna.client.get(f"/api/v1/escalations/{esc}", headers=OP).json()
+    assert (api["note"], api["outcome"]) == ("готово", "Вопрос решён")
