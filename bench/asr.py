@@ -89,6 +89,34 @@ def run_streams(model: SpeechModel, audio: bytes, n: int, grammar: list[str] | N
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+# One typical call of the dialogs: three open questions ("what can I help with?", twice "anything
+# else?") answered in ~6 s of audio each, six closed ones (yes/no, numbers) in ~3 s each.
+CALL_OPEN, CALL_CLOSED = (3, 6.0), (6, 3.0)
+
+
+def call_cost(model: SpeechModel, audio: bytes, grammar: list[str] | None) -> None:
+    """CPU seconds one call costs, every question under a grammar vs open questions in free mode."""
+    print("\nCPU per typical call (3 open questions × 6 s, 6 closed × 3 s, a reset per question):")
+    profiles = (("every question under a grammar", grammar), ("open questions in free mode", None))
+    for label, open_grammar in profiles:
+
+        async def main(open_grammar: list[str] | None = open_grammar) -> None:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                rec = model.recognizer(executor=pool)
+                for (count, seconds), g in ((CALL_OPEN, open_grammar), (CALL_CLOSED, grammar)):
+                    answer = audio[: int(seconds * PHONE_RATE) * 2]
+                    for _ in range(count):
+                        await stream(rec, answer, g)
+                rec.close()
+
+        cpu = time.process_time()
+        asyncio.run(main())
+        cpu = time.process_time() - cpu
+        speech_s = CALL_OPEN[0] * CALL_OPEN[1] + CALL_CLOSED[0] * CALL_CLOSED[1]
+        print(f"  {label:31} {cpu:5.2f} CPU s for {speech_s:.0f} s of caller audio "
+              f"→ {speech_s / cpu:5.1f} calls per core listening at once")
+
+
 def default_model() -> Path:
     from ivr.settings import Settings
     from speech.models import find_model
@@ -134,6 +162,8 @@ def main() -> int:
     for label, g in (("free speech", None), ("grammar", grammar)):
         wall, cpu = run_streams(model, audio, 1, g)
         print(f"  {label:12} RTF {cpu / audio_s:.3f} CPU, {wall / audio_s:.3f} wall")
+
+    call_cost(model, audio, grammar)
 
     affinity = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(affinity)})
