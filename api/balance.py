@@ -120,6 +120,15 @@ def balance(session: Session, account: Account, period: date, today: date) -> di
         for c in sorted(current, key=lambda c: (order.get(c.service_code, 99), c.service_code))
     ]
     last = last_payment(session, account.id, today)
+    # "I paid after the month's end": what came in since, and what remains to pay today.
+    paid_since = sum(
+        session.scalars(
+            select(Payment.amount).where(
+                Payment.account_id == account.id, Payment.paid_on >= next_month, Payment.paid_on <= today
+            )
+        ),
+        ZERO,
+    )
     return {
         "account": account.text,
         "period": f"{period.year:04d}-{period.month:02d}",
@@ -129,6 +138,9 @@ def balance(session: Session, account: Account, period: date, today: date) -> di
         "penalties": money(fines),
         "paid": money(paid),
         "closing": money(closing),
+        "paid_since": money(paid_since),
+        "due_now": money(closing - paid_since),
+        "as_of": today.isoformat(),
         "lines": lines,
         "last_payment": payment_json(last),
     }

@@ -25,7 +25,11 @@ async def balance(call: Call) -> None:
     data = await call.backend.balance(account, call_id=call.call_id)
     month = int(str(data["period"])[5:7])
     closing = _money(data["closing"])
-    if closing > 0:
+    paid_since = _money(data.get("paid_since") or 0)
+    if paid_since > 0:
+        due = _money(data.get("due_now", closing - paid_since))
+        await _after_payment(call, closing, paid_since, due, month)
+    elif closing > 0:
         await call.say(prompts.balance_debt(spoken.say_money(closing), month))
     elif closing < 0:
         await call.say(prompts.balance_overpaid(spoken.say_money(-closing), month))
@@ -33,6 +37,18 @@ async def balance(call: Call) -> None:
         await call.say(prompts.balance_zero(month))
     if await policy.confirm(call, prompts.BALANCE_DETAILS):
         await _details(call, data, month)
+
+
+async def _after_payment(call: Call, closing: Decimal, paid_since: Decimal, due: Decimal, month: int) -> None:
+    """The caller paid after the month's end: «я же заплатила!» — the remaining sum comes first."""
+    paid = spoken.say_money(paid_since)
+    if due > 0:  # the month closed in debt too: due = closing − paid_since
+        for sentence in prompts.balance_due_now(spoken.say_money(due), month, spoken.say_money(closing), paid):
+            await call.say(sentence)
+    elif due == 0:
+        await call.say(prompts.balance_paid_off(month, paid))
+    else:
+        await call.say(prompts.balance_overpaid_now(spoken.say_money(-due), month))
 
 
 async def _details(call: Call, data: dict[str, Any], month: int) -> None:

@@ -286,6 +286,24 @@ def balance_zero(month: int) -> str:
     return f"Долга нет. На конец {MONTHS_GENITIVE[month - 1]} всё оплачено."
 
 
+def balance_due_now(due: str, month: int, closing: str, paid_since: str) -> list[str]:
+    """What remains to pay today first, then where it comes from (a caller who paid after the
+    month's end must not hear the old debt as if nothing had come in)."""
+    return [
+        f"Сейчас к оплате: {due}.",
+        f"На конец {MONTHS_GENITIVE[month - 1]} долг был {closing}, "
+        f"после этого поступила оплата: {paid_since}.",
+    ]
+
+
+def balance_paid_off(month: int, paid_since: str) -> str:
+    return f"Долга нет: после конца {MONTHS_GENITIVE[month - 1]} поступила оплата {paid_since}, долг погашен."
+
+
+def balance_overpaid_now(overpaid: str, month: int) -> str:
+    return f"Долга нет. С учётом оплаты после конца {MONTHS_GENITIVE[month - 1]} у вас переплата: {overpaid}."
+
+
 BALANCE_DETAILS = yes_no("Рассказать подробнее о начислениях и последнем платеже?")
 
 

@@ -17,7 +17,7 @@ async def test_chat_session_in_the_terminal(api):
     printed = out.getvalue()
     assert outcome == "completed"
     assert "robot> Здравствуйте!" in printed
-    assert "Ваш долг на конец октября" in printed
+    assert "Сейчас к оплате" in printed
     assert printed.rstrip().endswith("[the robot hung up]")
 
 
@@ -41,7 +41,7 @@ def test_hotline_chat_fills_the_demo_database_once_and_talks(tmp_path, monkeypat
     first = capsys.readouterr().out
     assert "[demo data written to" in first
     assert "you> баланс" in first  # piped input shown as the caller's line
-    assert "robot> Ваш долг на конец октября" in first
+    assert "robot> Сейчас к оплате" in first
     assert first.rstrip().endswith("[call ended: completed]")
 
     monkeypatch.setattr("sys.stdin", io.StringIO("#4\n#7\n"))

@@ -27,7 +27,7 @@ async def test_granny_greets_thanks_and_asks_about_her_receipt(api):
     await converse(api.backend, [
         ("что вас интересует", "ну здравствуйте дочка спасибо я вот про квитанцию хотела спросить"),
         (OWN_ACCOUNT, "да да"),
-        (("Ваш долг", "Рассказать подробнее"), "нет спасибо"),
+        (("Сейчас к оплате", "Рассказать подробнее"), "нет спасибо"),
         (ANYTHING_ELSE, "спасибо дочка до свидания"),
     ], end="До свидания", outcome="completed", caller=PHONE)
 
@@ -36,7 +36,7 @@ async def test_nothing_understood_in_the_receipt_is_a_question_not_a_goodbye(api
     await converse(api.backend, [
         ("что вас интересует", "у меня ничего не понятно с квитанцией"),
         (OWN_ACCOUNT, "ага"),
-        (("Ваш долг", "Рассказать подробнее"), "да"),
+        (("Сейчас к оплате", "Рассказать подробнее"), "да"),
         (("Начислено", "Последний платёж", ANYTHING_ELSE), "всё спасибо"),
     ], end="До свидания", outcome="completed", caller=PHONE)
 
@@ -104,7 +104,7 @@ async def test_no_operator_thanks_just_the_balance(api):
     await converse(api.backend, [
         ("что вас интересует", "оператора не надо скажите баланс"),
         (OWN_ACCOUNT, "да"),
-        ("Ваш долг", None),
+        ("Сейчас к оплате", None),
     ], caller=PHONE)
     assert await api.escalations() == []
 
@@ -295,7 +295,7 @@ async def test_menu_in_the_middle_of_the_readings(api):
         (OWN_ACCOUNT, "да"),
         ("Назовите новое показание", "ой нет давайте в начало"),
         ("начнём сначала", "баланс"),
-        ("Ваш долг", None),
+        ("Сейчас к оплате", None),
     ], caller=PHONE)
 
 
@@ -326,7 +326,7 @@ async def test_stuck_at_night_is_told_what_the_robot_can_do(api):
         (("Операторы сейчас не работают.", "Оставить заявку на обратный звонок?"), "нет"),
         (("Я могу и сам помочь", ANYTHING_ELSE), "баланс"),
         (OWN_ACCOUNT, "да"),
-        ("Ваш долг", None),
+        ("Сейчас к оплате", None),
     ], caller=PHONE, opts=NIGHT)
 
 
@@ -343,11 +343,11 @@ async def test_say_it_again(api):
     talk = await converse(api.backend, [
         ("что вас интересует", "баланс"),
         (OWN_ACCOUNT, "да"),
-        (("Ваш долг", "Рассказать подробнее"), "что вы сказали"),
-        (("Ваш долг", "Рассказать подробнее"), "нет"),
+        (("Сейчас к оплате", "Рассказать подробнее"), "что вы сказали"),
+        (("Сейчас к оплате", "Рассказать подробнее"), "нет"),
         (ANYTHING_ELSE, None),
     ], caller=PHONE)
-    assert sum("Ваш долг" in s for s in talk.channel.said) == 2
+    assert sum("Сейчас к оплате" in s for s in talk.channel.said) == 2
 
 
 async def test_goodbye_in_the_middle_of_the_readings(api):
@@ -398,7 +398,7 @@ async def test_payment_amount_with_a_correction_passes_the_check(api):
         ("Верно?", "да"),
         ("сумму последнего платежа",
          "семьсот тридцать ой нет семьсот двадцать девять рублей пятьдесят одна копейка"),
-        (("Спасибо, всё верно.", "Ваш долг"), None),
+        (("Спасибо, всё верно.", "Сейчас к оплате"), None),
     ])
 
 
@@ -437,7 +437,7 @@ async def test_several_accounts_picked_in_other_words(api):
     await converse(api.backend, [
         ("что вас интересует", "баланс"),
         ("несколько лицевых счетов", "второго счёта"),
-        ("Ваш долг", None),
+        ("Долга нет", None),
     ], caller=SHARED_PHONE)
 
 
@@ -446,5 +446,5 @@ async def test_noise_is_not_an_answer(api):
         ("что вас интересует", "баланс"),
         (OWN_ACCOUNT, Reply.speech("[unk] [unk]")),
         (("Извините, я не понял.", OWN_ACCOUNT), "да"),
-        ("Ваш долг", None),
+        ("Сейчас к оплате", None),
     ], caller=PHONE)

@@ -49,7 +49,7 @@ async def test_call_record_failing_does_not_stop_the_call(api):
         ("оканчивается на", "да"),
         # the call never registered its number, so the API cannot trust it: the knowledge question
         ("сумму последнего платежа", "семьсот двадцать девять рублей пятьдесят одна копейка"),
-        ("Ваш долг", "нет"),
+        ("Сейчас к оплате", "нет"),
         ("Чем ещё могу помочь", "до свидания"),
     ], end="До свидания", outcome="completed", caller=PHONE)
 

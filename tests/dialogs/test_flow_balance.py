@@ -13,10 +13,14 @@ from tests.dialogs.talk import converse, money
 async def test_caller_on_file_hears_debt_and_says_goodbye(api):
     facts = await api.balance(ACCOUNT)
     assert facts["period"] == "2025-10" and Decimal(facts["closing"]) > 0
+    assert Decimal(facts["paid_since"]) > 0  # the demo owner paid after October's end
     talk = await converse(api.backend, [
         (("Здравствуйте", "горячую линию", "может записываться", "что вас интересует"), "баланс"),
         ("оканчивается на ноль ноль один один?", "да"),
-        ((f"Ваш долг на конец октября: {money(facts['closing'])}.", "Рассказать подробнее"), "нет"),
+        # what remains to pay today first, then where it comes from: «я же заплатила!»
+        ((f"Сейчас к оплате: {money(facts['due_now'])}.",
+          f"На конец октября долг был {money(facts['closing'])}, после этого поступила оплата: "
+          f"{money(facts['paid_since'])}.", "Рассказать подробнее"), "нет"),
         ("Чем ещё могу помочь?", "до свидания"),
     ], end="До свидания", outcome="completed", caller=PHONE)
     assert talk.channel.hung_up
@@ -49,11 +53,24 @@ async def test_account_by_voice_verified_by_last_payment_with_details(api):
 
 async def test_overpayment_said_as_such(api):
     facts = await api.balance(SHARED[0])
-    assert Decimal(facts["closing"]) < 0
+    assert Decimal(facts["closing"]) < 0 and Decimal(facts["paid_since"]) > 0
     await converse(api.backend, [
         ("что вас интересует", "баланс"),
         ("несколько лицевых счетов", "первый"),
-        ((f"Долга нет. На конец октября у вас переплата: {money(-Decimal(facts['closing']))}.",
+        ((f"Долга нет. С учётом оплаты после конца октября у вас переплата: {money(-Decimal(facts['due_now']))}.",
           "Рассказать подробнее"), "да"),
         (f"На начало месяца переплата: {money(-Decimal(facts['opening']))}.", None),
     ], caller=SHARED_PHONE)
+
+
+async def test_debt_paid_off_after_the_month_is_said_as_paid(api):
+    facts = await api.balance(SHARED[1])
+    assert Decimal(facts["closing"]) > 0 and Decimal(facts["due_now"]) == 0
+    talk = await converse(api.backend, [
+        ("что вас интересует", "я же заплатила сколько я ещё должна"),
+        ("несколько лицевых счетов", "второй"),
+        ((f"Долга нет: после конца октября поступила оплата {money(facts['paid_since'])}, долг погашен.",
+          "Рассказать подробнее"), "нет"),
+        ("Чем ещё могу помочь?", None),
+    ], caller=SHARED_PHONE)
+    assert not talk.said("Ваш долг")

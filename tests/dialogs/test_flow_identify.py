@@ -15,7 +15,7 @@ async def test_several_accounts_on_the_phone_caller_picks_the_second(api):
         ("что вас интересует", "баланс"),
         (("найдено несколько лицевых счетов", "Счёт на ноль ноль три три — скажите «первый»",
           "Счёт на ноль ноль три четыре — скажите «второй»"), "второй"),
-        ("Ваш долг на конец октября", "нет"),
+        ("Долга нет", "нет"),
         ("Чем ещё могу помочь", None),  # hung up after the answer: the call did its job
     ], outcome="completed", caller=SHARED_PHONE)
     assert (await api.call(talk.channel.call_id))["account"] == SHARED[1]
@@ -47,7 +47,7 @@ async def test_account_typed_on_the_keypad_and_payment_typed_with_star(api):
         ("решётку", "#0011100117#"),
         ("Лицевой счёт ноль ноль один, один один ноль, ноль один один, тире семь. Верно?", "#1"),
         ("сумму последнего платежа", keys(LAST_PAYMENT)),
-        (("Спасибо, всё верно.", "Ваш долг на конец октября"), None),
+        (("Спасибо, всё верно.", "Сейчас к оплате"), None),
     ])
 
 
@@ -143,7 +143,7 @@ async def test_account_once_identified_and_verified_is_not_asked_again(api):
         ("Рассказать подробнее", "нет"),
         ("Чем ещё могу помочь", "баланс"),
         # straight to the figures: same account, already verified
-        (("Ваш долг", "Рассказать подробнее"), None),
+        (("Сейчас к оплате", "Рассказать подробнее"), None),
     ])
 
 

@@ -49,11 +49,11 @@ async def test_repeat_says_the_figures_again(api):
     talk = await converse(api.backend, [
         ("что вас интересует", "баланс"),
         ("оканчивается на", "да"),
-        (("Ваш долг на конец октября", "Рассказать подробнее"), "повторите"),
-        (("Ваш долг на конец октября", "Рассказать подробнее"), "нет"),
+        (("Сейчас к оплате", "Рассказать подробнее"), "повторите"),
+        (("Сейчас к оплате", "Рассказать подробнее"), "нет"),
         ("Чем ещё могу помочь", None),
     ], caller=PHONE)
-    assert sum("Ваш долг" in s for s in talk.channel.said) == 2
+    assert sum("Сейчас к оплате" in s for s in talk.channel.said) == 2
 
 
 async def test_star_repeats_the_menu(api):

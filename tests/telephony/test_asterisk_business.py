@@ -179,7 +179,7 @@ async def test_a_reading_by_keypad_is_stored_exactly_once(stack):
     await caller.when("что вас интересует", "2")  # meter readings
     await caller.when("оканчивается на", "1")
     value = int(Decimal(meters[0]["last_reading"]["value"])) + 3  # a plausible month's use
-    await caller.when("Назовите новое показание", f"{value}#")
+    await caller.when("новое показание", f"{value}#")  # keys lead after a keyed answer
     await caller.when("Верно?", "1")
     await caller.when("Показание принято")
     await stack.ami.hangup(caller.test_call.channel)  # the caller leaves before the next meter
