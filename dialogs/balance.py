@@ -43,7 +43,8 @@ async def _after_payment(call: Call, closing: Decimal, paid_since: Decimal, due:
     """The caller paid after the month's end: «я же заплатила!» — the remaining sum comes first."""
     paid = spoken.say_money(paid_since)
     if due > 0:  # the month closed in debt too: due = closing − paid_since
-        for sentence in prompts.balance_due_now(spoken.say_money(due), month, spoken.say_money(closing), paid):
+        owed = spoken.say_money(closing)
+        for sentence in prompts.balance_due_now(spoken.say_money(due), month, owed, paid):
             await call.say(sentence)
     elif due == 0:
         await call.say(prompts.balance_paid_off(month, paid))

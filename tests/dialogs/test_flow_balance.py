@@ -57,8 +57,8 @@ async def test_overpayment_said_as_such(api):
     await converse(api.backend, [
         ("что вас интересует", "баланс"),
         ("несколько лицевых счетов", "первый"),
-        ((f"Долга нет. С учётом оплаты после конца октября у вас переплата: {money(-Decimal(facts['due_now']))}.",
-          "Рассказать подробнее"), "да"),
+        (("Долга нет. С учётом оплаты после конца октября у вас переплата: "
+          f"{money(-Decimal(facts['due_now']))}.", "Рассказать подробнее"), "да"),
         (f"На начало месяца переплата: {money(-Decimal(facts['opening']))}.", None),
     ], caller=SHARED_PHONE)
 
