@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs import answers, hours, policy, prompts
+from dialogs import answers, hours, policy, prompts, spoken
 from dialogs.channel import Reply
 from dialogs.context import Call
 from dialogs.identify import TERRITORY_KEYS
@@ -52,7 +52,8 @@ async def _tell(call: Call, territory: dict[str, Any] | None) -> None:
     if not territory or not office:
         await call.say(prompts.OFFICE_UNKNOWN)
         return
-    await call.say(prompts.office(territory["name"], office.get("address") or office.get("city", "")))
+    where = spoken.address(office.get("address") or office.get("city", ""))
+    await call.say(prompts.office(territory["name"], where))
     if office.get("hours"):
         await call.say(prompts.office_today(hours.say_today(office["hours"], call.options.now())))
         await call.say(prompts.office_hours(hours.say_hours(office["hours"])))

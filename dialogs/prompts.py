@@ -518,25 +518,9 @@ OFFICE_TERRITORY = Question(
 
 
 def office(territory: str, address: str) -> str:
-    return f"Офис для территории {territory}: {spoken_address(address)}."
-
-
-# Written things in the API's free texts (promotion terms), as they are read aloud.
-SPOKEN_REPLACEMENTS = (("kuzro.ru", "кузро точка ру"), ("№", "номер"), ("«", ""), ("»", ""))
-
-# Abbreviations of the written addresses, as they are read aloud.
-ADDRESS_ABBREVIATIONS = (
-    ("г.", "город"), ("ул.", "улица"), ("пр.", "проспект"), ("пер.", "переулок"), ("д.", "дом"),
-    ("р-н", "район"), ("пр-т", "проспект"),
-)
-
-
-def spoken_address(address: str) -> str:
-    """"г. Новокузнецк, ул. Металлургов, 48" → "город Новокузнецк, улица Металлургов, 48"."""
-    words = []
-    for word in address.split():
-        words.append(next((full for short, full in ADDRESS_ABBREVIATIONS if word == short), word))
-    return " ".join(words)
+    """ "Калтан и район: офис по адресу город Осинники, …" — the territory as the regulation names it,
+    so no case agreement is needed; `address` already has its abbreviations written out."""
+    return f"{territory}: офис по адресу {address}."
 
 
 def office_hours(spoken_hours: str) -> str:

@@ -79,7 +79,7 @@ async def _one_meter(call: Call, account: str, meter: dict[str, Any], question: 
     await call.say(
         prompts.meter_intro(
             meter["service_name"],
-            spoken.say_reading(Decimal(str(previous))) if previous is not None else None,
+            spoken.say_reading(Decimal(str(previous)), meter.get("unit")) if previous is not None else None,
             spoken.say_date(taken) if taken else None,
         )
     )
@@ -91,7 +91,7 @@ async def _one_meter(call: Call, account: str, meter: dict[str, Any], question: 
             await call.say(prompts.READING_SKIPPED)
             return
         assert isinstance(value, Decimal)
-        said = spoken.say_reading(value)
+        said = spoken.say_reading(value, meter.get("unit"))
         if not await policy.confirm(call, prompts.reading_readback(said, meter["service_name"])):
             await call.say(prompts.READING_SAY_AGAIN)
             continue
@@ -102,6 +102,7 @@ async def _one_meter(call: Call, account: str, meter: dict[str, Any], question: 
 
 async def _submit(call: Call, account: str, meter: dict[str, Any], value: Decimal) -> bool:
     """Store one confirmed reading. True when this meter is done (stored, or no use asking again)."""
+    unit = meter.get("unit")
     try:
         stored = await call.backend.submit_reading(account, meter["id"], value, call_id=call.call_id)
     except Rejected as refusal:
@@ -110,26 +111,26 @@ async def _submit(call: Call, account: str, meter: dict[str, Any], value: Decima
     consumption = stored.get("consumption")
     await call.say(
         prompts.reading_stored(
-            spoken.say_reading(Decimal(str(consumption))) if consumption is not None else None
+            spoken.say_reading(Decimal(str(consumption)), unit) if consumption is not None else None
         )
     )
     return True
 
 
 async def _explain(call: Call, meter: dict[str, Any], refusal: Rejected) -> bool:
-    data = refusal.data
+    data, unit = refusal.data, meter.get("unit")
     if refusal.reason == "duplicate":
         call.stored_meters.add(meter["id"])
         await call.say(prompts.READING_DUPLICATE)
         return True
     if refusal.reason == "below_previous":
         previous = data.get("previous")
-        await call.say(prompts.reading_below_previous(spoken.say_reading(Decimal(str(previous)))))
+        await call.say(prompts.reading_below_previous(spoken.say_reading(Decimal(str(previous)), unit)))
         return False
     if refusal.reason == "implausible_use":
         limit = data.get("max_expected")
         await call.say(
-            prompts.reading_implausible(spoken.say_reading(Decimal(str(limit))) if limit else None)
+            prompts.reading_implausible(spoken.say_reading(Decimal(str(limit)), unit) if limit else None)
         )
         if await policy.confirm(call, prompts.OFFER_OPERATOR):
             raise Escalate("reading_implausible")

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from num2words import num2words
 
-from dialogs import prompts
 from speech import numbers as _numbers
+from speech.verbalize import expand_abbreviations, normalise_for_speech
 
 
 def parse_account(text: str) -> str | None:
@@ -59,8 +59,9 @@ def say_date(day: date) -> str:
     return _numbers.say_date(day)
 
 
-def say_reading(value: Decimal) -> str:
-    return _numbers.say_reading(value)
+def say_reading(value: Decimal, unit: str | None = None) -> str:
+    """ "шестьсот сорок пять кубометров" with the meter's unit ("м³", "кВт·ч", "Гкал"), else the number."""
+    return _numbers.say_reading(value, unit)
 
 
 def say_number(value: int) -> str:
@@ -92,8 +93,13 @@ def say_count_feminine(count: int) -> str:
 
 
 def speakable(text: str) -> str:
-    """Free text from the API (promotion terms) made fit to be read aloud: web addresses and
-    signs in words (prompts.SPOKEN_REPLACEMENTS), every number in correct Russian words."""
-    for written, said in prompts.SPOKEN_REPLACEMENTS:
-        text = text.replace(written, said)
-    return _numbers.spell_numbers(text)
+    """Free text from the API (promotion terms) made fit to be read aloud: abbreviations, web
+    addresses and signs in words, every number in correct Russian words, agreeing with its
+    preposition (speech.verbalize.normalise_for_speech, the one normalisation step)."""
+    return normalise_for_speech(text)
+
+
+def address(text: str) -> str:
+    """An office address with its abbreviations written out («г.» → «город», «ул.» → «улица»);
+    house numbers and floors are left to the voice's normalisation."""
+    return expand_abbreviations(text)

@@ -36,8 +36,9 @@ def money(value) -> str:
     return say_money(Decimal(str(value)))
 
 
-def reading(value) -> str:
-    return say_reading(Decimal(str(value)))
+def reading(value, unit: str | None = None) -> str:
+    """A reading as the robot says it; with the meter's unit ("м³") as in read-backs."""
+    return say_reading(Decimal(str(value)), unit)
 
 
 def keys(value) -> str:

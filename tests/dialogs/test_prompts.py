@@ -75,9 +75,12 @@ def test_plural(count, word):
     assert prompts.plural(count, "попытка", "попытки", "попыток") == word
 
 
-def test_spoken_address():
-    assert prompts.spoken_address("г. Междуреченск, ул. Гончаренко, 4а, 2 этаж") == (
-        "город Междуреченск, улица Гончаренко, 4а, 2 этаж"
+def test_office_addresses_have_their_abbreviations_written_out():
+    from dialogs import spoken
+
+    where = spoken.address("г. Междуреченск, ул. Гончаренко, 4а, 2 этаж")
+    assert prompts.office("Междуреченск и район", where) == (
+        "Междуреченск и район: офис по адресу город Междуреченск, улица Гончаренко, 4 а, 2 этаж."
     )
 
 
