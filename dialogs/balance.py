@@ -13,6 +13,7 @@ from typing import Any
 
 from dialogs import policy, prompts, spoken
 from dialogs.context import Call
+from dialogs.pieces import say_in_pieces
 from dialogs.verify import identified_and_verified
 
 
@@ -53,8 +54,9 @@ async def _after_payment(call: Call, closing: Decimal, paid_since: Decimal, due:
 
 
 async def _details(call: Call, data: dict[str, Any], month: int) -> None:
+    """The month in figures, in pieces of a few sentences with «Продолжить?» between them."""
     opening = _money(data["opening"])
-    await call.say(
+    sentences = [
         prompts.balance_month(
             month,
             spoken.say_money(abs(opening)),
@@ -62,29 +64,30 @@ async def _details(call: Call, data: dict[str, Any], month: int) -> None:
             spoken.say_money(_money(data["charged"])),
             spoken.say_money(_money(data["paid"])),
         )
-    )
+    ]
     recalculations = _money(data.get("recalculations") or 0)
     if recalculations:
-        await call.say(
+        sentences.append(
             prompts.balance_recalculation(spoken.say_money(abs(recalculations)), recalculations < 0)
         )
     penalties = _money(data.get("penalties") or 0)
     if penalties:
-        await call.say(prompts.balance_penalties(spoken.say_money(penalties)))
+        sentences.append(prompts.balance_penalties(spoken.say_money(penalties)))
     lines = data.get("lines") or []
     if len(lines) > 1:
-        await call.say(prompts.BALANCE_LINES)
-        for line in lines:
-            await call.say(
-                prompts.balance_line(line["service_name"], spoken.say_money(_money(line["charged"])))
-            )
+        sentences.append(prompts.BALANCE_LINES)
+        sentences.extend(
+            prompts.balance_line(line["service_name"], spoken.say_money(_money(line["charged"])))
+            for line in lines
+        )
     payment = data.get("last_payment")
     if payment:
-        await call.say(
+        sentences.append(
             prompts.last_payment(
                 spoken.say_money(_money(payment["amount"])),
                 spoken.say_date(date.fromisoformat(payment["date"][:10])),
             )
         )
     else:
-        await call.say(prompts.NO_PAYMENTS)
+        sentences.append(prompts.NO_PAYMENTS)
+    await say_in_pieces(call, " ".join(sentences))

@@ -127,6 +127,10 @@ async def _converse(call: Call) -> str:
             if topic == menu.MORE:
                 await call.say(prompts.MENU_MORE)
                 continue
+            if topic == menu.LISTENING:
+                await call.say(prompts.LISTENING)
+                question = prompts.MENU
+                continue
             await call.step(topic)
             await FLOWS[topic](call, topic, call.last_heard)
             call.tasks_done += 1

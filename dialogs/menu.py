@@ -16,6 +16,7 @@ from dialogs.understanding import understand
 
 GOODBYE = lexicon.GOODBYE
 MORE = lexicon.MORE
+LISTENING = "listening"  # «да» to "anything else?" without saying what
 
 
 def topics_of(reply: Reply, question: Question, *, resting: bool = False) -> tuple[str, ...] | None:
@@ -37,6 +38,8 @@ def topics_of(reply: Reply, question: Question, *, resting: bool = False) -> tup
         return (MORE,)
     if resting and _done(heard.text, heard.content_words, heard.has(lexicon.THANKS)):
         return (GOODBYE,)
+    if resting and spoken.parse_yes_no(heard.text) is True:  # «да» to "anything else?": ask what
+        return (LISTENING,)
     return None
 
 
@@ -47,7 +50,7 @@ async def ask_topics(call: Call, question: Question, *, resting: bool = False) -
         call, question, lambda reply: topics_of(reply, question, resting=resting), dtmf=policy.CHOICE_KEYS
     )
     call.resting = False
-    call.note_topics([t for t in topics if t not in (GOODBYE, MORE)])
+    call.note_topics([t for t in topics if t not in (GOODBYE, MORE, LISTENING)])
     return topics
 
 

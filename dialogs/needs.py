@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from dialogs import hours, policy, prompts, spoken
 from dialogs.context import Call, Escalate
+from dialogs.pieces import say_in_pieces
 from dialogs.readings import window_open
 
 
 async def tell(call: Call, name: str) -> None:
     """A fact from the reference file, then its details if the caller wants them."""
     fact = call.options.facts[name]
-    await call.say(fact.text)
+    await say_in_pieces(call, fact.text)
     if fact.more and await policy.confirm(call, prompts.FACT_MORE):
-        await call.say(fact.more)
+        await say_in_pieces(call, fact.more)
 
 
 async def register_offline(call: Call) -> None:

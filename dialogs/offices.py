@@ -15,8 +15,9 @@ from dialogs.context import Call
 from dialogs.identify import TERRITORY_KEYS
 
 
-async def offices(call: Call, said: str = "") -> None:
-    """`said`: the caller's words that led here ("офис в Калтане" names the territory at once)."""
+async def offices(call: Call, said: str = "", *, offer_another: bool = True) -> None:
+    """`said`: the caller's words that led here ("офис в Калтане" names the territory at once).
+    `offer_another`: offer the office of another territory afterwards."""
     territories = {t["suffix"]: t for t in await call.backend.territories()}
     suffix = answers.territory(Reply.speech(said)) if said else None
     if suffix is None:
@@ -27,7 +28,7 @@ async def offices(call: Call, said: str = "") -> None:
         suffix = await _ask_territory(call)
     while True:
         await _tell(call, territories.get(suffix))
-        if not await policy.confirm(call, prompts.OFFICE_ANOTHER):
+        if not offer_another or not await policy.confirm(call, prompts.OFFICE_ANOTHER):
             return
         suffix = await _ask_territory(call)
 

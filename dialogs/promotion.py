@@ -15,6 +15,8 @@ from typing import Any
 from dialogs import lexicon, needs, policy, prompts, spoken
 from dialogs.channel import Reply
 from dialogs.context import Call
+from dialogs.offices import offices
+from dialogs.pieces import pieces, say_in_pieces
 from dialogs.understanding import understand
 from dialogs.verify import identified_and_verified
 
@@ -88,7 +90,7 @@ async def _intro(call: Call, promo: dict[str, Any]) -> None:
         prompts.promotion_intro(
             promo["name"],
             spoken.say_date(date.fromisoformat(promo["starts_on"])),
-            spoken.say_date(date.fromisoformat(promo["ends_on"])),
+            spoken.say_date(date.fromisoformat(promo["ends_on"]), case="accusative"),  # «по двадцать восьмое»
         )
     )
 
@@ -98,8 +100,12 @@ async def _answer(call: Call, topic: str, promo: dict[str, Any], terms: dict[str
         await participation(call)
     elif topic == WINNER:
         await needs.tell(call, "promo_winner")
+    elif topic == "collect" and terms.get(topic):
+        # the rule in one sentence, then only the office that serves the caller, not all seven
+        await call.say(pieces(spoken.speakable(terms[topic]), words=0)[0])
+        await offices(call, call.last_heard, offer_another=False)
     elif terms.get(topic):
-        await call.say(spoken.speakable(terms[topic]))
+        await say_in_pieces(call, spoken.speakable(terms[topic]))
     elif topic == "period":
         await _intro(call, promo)
     else:

@@ -137,6 +137,7 @@ MENU_MORE = (
     "и назвать номер горячей линии."
 )
 BACK_TO_MENU = "Хорошо, начнём сначала."
+LISTENING = "Слушаю вас."
 
 GOODBYE = "Спасибо за звонок. До свидания!"
 SLOWER_OK = "Хорошо, буду говорить медленнее."
@@ -574,6 +575,7 @@ def join_hours(parts: Iterable[str]) -> str:
 # Other needs: answers from the reference facts (dialogs/facts.toml), offers after them
 
 FACT_MORE = yes_no("Рассказать подробнее?")
+CONTINUE = yes_no("Продолжить?")
 REGISTER_HELP = yes_no("Соединить вас с оператором, чтобы он помог?")
 
 

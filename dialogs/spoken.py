@@ -55,8 +55,9 @@ def say_money(amount: Decimal) -> str:
     return _numbers.say_money(amount)
 
 
-def say_date(day: date) -> str:
-    return _numbers.say_date(day)
+def say_date(day: date, case: str = "genitive") -> str:
+    """ "первого сентября" (genitive: «с …», «от …»); "двадцать восьмое февраля" (accusative: «по …»)."""
+    return _numbers.say_date(day, case=case)
 
 
 def say_reading(value: Decimal, unit: str | None = None) -> str:

@@ -37,7 +37,8 @@ async def test_nothing_understood_in_the_receipt_is_a_question_not_a_goodbye(api
         ("что вас интересует", "у меня ничего не понятно с квитанцией"),
         (OWN_ACCOUNT, "ага"),
         (("Сейчас к оплате", "Рассказать подробнее"), "да"),
-        (("Начислено", "Последний платёж", ANYTHING_ELSE), "всё спасибо"),
+        (("Начислено", "Продолжить?"), "нет спасибо"),  # enough figures: no monologue forced on her
+        (ANYTHING_ELSE, "всё спасибо"),
     ], end="До свидания", outcome="completed", caller=PHONE)
 
 
@@ -130,9 +131,19 @@ async def test_am_i_taking_part(api):
 async def test_where_to_collect_the_prize(api):
     talk = await converse(api.backend, [
         ("что вас интересует", "где получить приз"),
-        (("Приз вручают в офисе", ANYTHING_ELSE), None),
+        # the rule, then only the office that serves the caller's territory, not all seven
+        (("Приз вручают в офисе", "Офис какого города вам нужен?"), "мы в мысках живём"),
+        (("Мыски и район: офис по адресу город Мыски", ANYTHING_ELSE), None),
     ])
     assert not talk.said("Что рассказать об акции")
+    assert not talk.said("Металлургов")
+
+
+async def test_where_to_collect_the_prize_for_a_caller_on_file(api):
+    await converse(api.backend, [
+        ("что вас интересует", "а приз где забрать"),
+        (("Приз вручают в офисе", OSINNIKI_OFFICE, "Сегодня офис работает", ANYTHING_ELSE), None),
+    ], caller=PHONE)
 
 
 async def test_did_i_win(api):

@@ -41,11 +41,13 @@ async def test_account_by_voice_verified_by_last_payment_with_details(api):
         ("Лицевой счёт ноль ноль два, два два ноль, ноль два два, тире ноль. Верно?", "да"),
         (("убедиться, что вы владелец", "сумму последнего платежа"), money(paid["amount"])),
         (("Спасибо, всё верно.", f"Ваш долг на конец октября: {money(facts['closing'])}."), "да"),
+        # the details in pieces of a few sentences, «Продолжить?» between them
         ((f"За октябрь. На начало месяца долг: {money(facts['opening'])}.",
-          f"Начислено: {money(facts['charged'])}.", f"Оплачено: {money(facts['paid'])}.",
-          f"Пени: {money(facts['penalties'])}.",
-          "По услугам.", f"Обращение с ТКО: {money(facts['lines'][0]['charged'])}.",
-          f"Последний платёж: {money(paid['amount'])}.",
+          f"Начислено: {money(facts['charged'])}.", "Продолжить?"), "да"),
+        ((f"Оплачено: {money(facts['paid'])}.", f"Пени: {money(facts['penalties'])}.",
+          "По услугам.", f"Обращение с ТКО: {money(facts['lines'][0]['charged'])}.", "Продолжить?"), "да"),
+        ("Продолжить?", "да"),
+        ((f"Последний платёж: {money(paid['amount'])}.",
           f"Он поступил {say_date(date.fromisoformat(paid['date']))}.",
           "Чем ещё могу помочь?"), "#9"),
     ], end="До свидания", outcome="completed")

@@ -105,3 +105,38 @@ def test_no_russian_wording_outside_the_catalogue():
             continue
         russian = [s for s in _string_literals(path) if CYRILLIC.search(s)]
         assert not russian, f"{path.name} says {russian}: move it to prompts.py (or lexicon.py if heard)"
+
+
+# About 15 s of speech at the voice's normal rate (≈ 140 words a minute): past it, an elderly caller
+# loses the thread. Longer answers are cut into pieces with «Продолжить?» (dialogs/pieces.py).
+MAX_WORDS_IN_ONE_BREATH = 35
+
+
+def test_no_fixed_sentence_is_a_monologue():
+    long = [t for t in prompts.static_texts() if len(t.split()) > MAX_WORDS_IN_ONE_BREATH]
+    assert long == []
+
+
+def test_facts_and_promotion_answers_come_in_short_pieces():
+    import tomllib
+
+    from dialogs.facts import load_facts
+    from dialogs.pieces import WORDS_PER_PIECE, pieces
+    from dialogs.spoken import speakable
+
+    texts = [t for fact in load_facts().items.values() for t in (fact.text, fact.more) if t]
+    shipped = tomllib.loads((DIALOGS.parent / "api" / "promotion.toml").read_text(encoding="utf-8"))
+    texts += [speakable(term["answer"]) for term in shipped["terms"]]
+    for text in texts:
+        for piece in pieces(text):
+            sentences = piece.count(". ") + 1
+            assert len(piece.split()) <= WORDS_PER_PIECE or sentences == 1, piece
+
+
+def test_pieces_cut_at_sentence_ends_only():
+    from dialogs.pieces import pieces
+
+    text = "Раз два три. Четыре пять шесть. Семь восемь девять десять."
+    assert pieces(text, words=6) == ["Раз два три. Четыре пять шесть.", "Семь восемь девять десять."]
+    assert pieces(text, words=0) == ["Раз два три.", "Четыре пять шесть.", "Семь восемь девять десять."]
+    assert pieces("улица Гончаренко, 4 а. этаж второй", words=0) == ["улица Гончаренко, 4 а. этаж второй"]
