@@ -97,7 +97,7 @@ def say_hours(hours: Hours, *, mention_no_break: bool = True) -> str:
         days = [prompts.DAY_CODES.index(d) for d in entry.get("days", []) if d in prompts.DAY_CODES]
         if not days:
             continue
-        parts.append(f"{prompts.say_days(days)} {_span(entry, mention_no_break)}")
+        parts.append(f"{prompts.say_days(days)} {_span(entry, mention_no_break and _never_breaks(hours))}")
     return prompts.join_hours(parts)
 
 
@@ -116,8 +116,14 @@ def say_today(hours: Hours, now: datetime, *, mention_no_break: bool = True) -> 
     for entry in hours:
         if code not in entry.get("days", []):
             continue
-        return _span(entry, mention_no_break)
+        return _span(entry, mention_no_break and _never_breaks(hours))
     return None
+
+
+def _never_breaks(hours: Hours) -> bool:
+    """«без перерыва» is said only of an office with no break on any day (Прокопьевск: «Без обеда»);
+    a short day without a break in the table (Мыски on Friday) is not said to have none."""
+    return not any(entry.get("break") for entry in hours)
 
 
 def _span(entry: dict, mention_no_break: bool) -> str:
