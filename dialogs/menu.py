@@ -55,9 +55,10 @@ async def ask_topics(call: Call, question: Question, *, resting: bool = False) -
 
 
 def _done(text: str, content: tuple[str, ...], thanked: bool) -> bool:
-    """«нет», «нет спасибо», «всё», «спасибо», «ничего не надо» after a finished task."""
+    """«нет», «нет спасибо», «всё», «спасибо», «понятно, спасибо», «да нет, ничего» after a finished task."""
     if spoken.parse_yes_no(text) is False:
         return True
-    if thanked and not content:
+    said = set(content)
+    if thanked and said <= lexicon.ACKNOWLEDGEMENTS:
         return True
-    return bool(content) and " ".join(content) in lexicon.DONE_WORDS
+    return bool(said & lexicon.DONE_WORDS) and said <= lexicon.DONE_WORDS | lexicon.ACKNOWLEDGEMENTS

@@ -85,6 +85,8 @@ def _lemma_forms(lemma_: str) -> set[str]:
 def words_of(text: str) -> list[str]:
     """Lower-case words with ё folded to е; recogniser noise dropped. Never raises."""
     text = _NOISE.sub(" ", str(text or "")).lower().translate(lexicon.FOLD_YO)
+    for written, word in lexicon.HYPHENATED:
+        text = text.replace(written, word)
     return _TOKEN.findall(text)
 
 
@@ -304,7 +306,10 @@ def _resolve(matches: list[_Match]) -> list[_Match]:
 
 
 def _explains(other: _Match, m: _Match) -> bool:
-    """`other` used every word `m` matched, and is the more specific reading of them."""
+    """`other` used every word `m` matched and is the more specific reading of them, or `other`
+    is a need that answers `m` too («оплатить долг в рассрочку»: instalments, not the balance)."""
+    if m.intent.name in other.intent.absorbs:
+        return True
     return m.positions <= other.positions and (m.intent.general or other.score > m.score)
 
 

@@ -279,6 +279,6 @@ def heard_words(kind: str) -> tuple[str, ...]:
         "territory": numbers | _SUFFIX_MARKERS | set(_TOWN_FORMS),
         "reading": numbers | _POINT | set(_DENOMINATORS) | _HALF | {"и", "с"},
         "amount": numbers | _RUBLES | _KOPECKS | _MONEY_POINT | {"и", "ровно"},
-        "yes_no": _YES | _WEAK_YES | _NO | _NEGATABLE | {"не", "все", "и", "есть"},
+        "yes_no": _YES | _WEAK_YES | _NO | _NEGATABLE | {"не", "не-а", "все", "и", "есть"},
     }[kind]
     return tuple(sorted(words))

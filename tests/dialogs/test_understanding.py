@@ -78,6 +78,7 @@ MENU_FIRST = [
     ("куда платить", "pay"),
     ("квитанция не пришла", "receipt"),
     ("мне квитанция не приходит второй месяц", "receipt"),
+    ("у меня нет квитанции как оплатить", "receipt"),  # then how to pay: both are answered in turn
     ("как получать квитанцию на электронную почту", "receipt"),
     ("хочу отказаться от бумажной квитанции", "receipt"),
     ("потеряла квитанцию", "receipt"),
@@ -154,6 +155,92 @@ def test_several_needs_in_one_breath_come_in_the_order_said():
     assert found == ("balance", "readings")
     found = menu.topics_of(Reply.speech("где офис и как оплатить"), prompts.MENU)
     assert found == ("offices", "pay")
+
+
+# --- more needs as callers put them (the money, the meters, the offices, the personal account) ----
+MENU_OWN_WORDS = [
+    ("алло девушка мне бы узнать за мусор сколько платить", "balance"),
+    ("у меня долг есть или нет", "balance"),
+    ("какая у меня задолженность за вывоз мусора", "balance"),
+    ("скажите пожалуйста остаток по счёту", "balance"),
+    ("я хочу знать сумму за декабрь", "balance"),
+    ("мне пришла квитанция на большую сумму почему", "recalculation"),
+    ("почему у меня такой большой долг", "balance"),
+    ("мне насчитали за троих а живу одна", "recalculation"),
+    ("я одна живу а платить за двоих", "recalculation"),
+    ("хочу передать показания водомера", "readings"),
+    ("счётчик на воду показания", "readings"),
+    ("хочу подать показания электросчётчика", "readings"),
+    ("мне надо сдать показания за свет", "readings"),
+    ("показания счетчиков принимаете", "readings"),
+    ("как у вас передать показания", "readings"),
+    ("до какого числа можно подать показания", "readings_window"),
+    ("а когда показания сдавать", "readings_window"),
+    ("в каком офисе можно получить приз", "promo_collect"),
+    ("как узнать выиграла я или нет", "promo_winner"),
+    ("когда будут итоги акции", "promo_draw"),
+    ("что нужно сделать чтобы участвовать в акции", "register"),
+    ("как принять участие в розыгрыше", "register"),
+    ("где вы находитесь в новокузнецке", "offices"),
+    ("адрес вашего офиса в прокопьевске", "offices"),
+    ("где можно оплатить квитанцию", "pay"),
+    ("как можно оплатить без комиссии", "pay"),
+    ("можно ли оплатить на почте", "pay"),
+    ("квитанция потерялась", "receipt"),
+    ("мне не пришла квитанция за ноябрь", "receipt"),
+    ("хочу получать квитанцию по электронке", "receipt"),
+    ("можно квитанцию на почту присылать", "receipt"),
+    ("что за пени в квитанции", "penalties"),
+    ("мне начислили пеню за что", "penalties"),
+    ("пени откуда взялись", "penalties"),
+    ("я не согласна с начислением", "recalculation"),
+    ("сделайте перерасчёт пожалуйста", "recalculation"),
+    ("у нас умер человек а начисляют на него", "recalculation"),
+    ("можно оплатить долг в рассрочку", "instalments"),
+    ("я не могу сразу всё оплатить", "instalments"),
+    ("дайте телефон горячей линии", "hotline_number"),
+    ("по какому номеру можно позвонить", "hotline_number"),
+    ("зарегистрироваться в личном кабинете как", "register"),
+    ("как войти в личный кабинет", "register"),
+    ("я не умею пользоваться интернетом", "register_offline"),
+    ("работаете ли вы в субботу", "offices"),
+    ("какой у вас график работы", "offices"),
+    ("во сколько открывается офис", "offices"),
+    ("до скольки работает офис", "offices"),
+]
+
+
+@pytest.mark.parametrize(("text", "topic"), MENU_OWN_WORDS)
+def test_needs_in_their_own_words(text, topic):
+    found = menu.topics_of(Reply.speech(text), prompts.MENU)
+    assert (found[0] if found else None) == topic
+
+
+GOODBYES_AFTER_A_TASK = [
+    "спасибо до свидания",
+    "всё понятно спасибо",
+    "понятно спасибо",
+    "хорошо спасибо",
+    "ладно спасибо большое",
+    "нет больше ничего не надо",
+    "нет всё спасибо до свидания",
+    "да нет ничего",
+    "ничего больше",
+]
+
+
+@pytest.mark.parametrize("text", GOODBYES_AFTER_A_TASK)
+def test_thanks_and_done_after_a_task_is_a_goodbye(text):
+    assert menu.topics_of(Reply.speech(text), prompts.MENU_AGAIN, resting=True) == ("goodbye",)
+
+
+@pytest.mark.parametrize("text", [
+    "оператора дайте", "мне нужен оператор", "хочу поговорить с оператором", "можно с человеком поговорить",
+    "позовите живого человека", "соедините с бухгалтерией",
+    "мне с вами не о чем говорить соедините с оператором",
+])
+def test_the_operator_in_more_words(text):
+    assert understand(text).has(lexicon.OPERATOR)
 
 
 # --- at any question: the operator and the other global commands ---------------------------------
@@ -236,6 +323,8 @@ YES_NO = [
     ("нет", False), ("нет нет", False), ("неправильно", False), ("не верно", False), ("не так", False),
     ("нет спасибо", False), ("не надо", False), ("конечно нет", False), ("да ой нет", False),
     ("нет ой то есть да", True), ("не нужно", False), ("неа", False),
+    ("так точно", True), ("ага верно", True), ("да да да", True), ("конечно да", True), ("вроде да", True),
+    ("не-а", False), ("нет не так", False), ("не совсем", False), ("не то", False), ("ой нет", False),
     ("не знаю", None), ("кукуруза", None), ("[unk]", None),
 ]
 
@@ -279,6 +368,10 @@ READINGS = [
     ("сто двадцать три с половиной", Decimal("123.5")),
     ("две тысячи шестьсот тридцать три и шесть", Decimal("2633.6")),
     ("шестьсот сорок пять семь", None),  # two numbers glued: 6457 or 645,7? ask again
+    ("пятьсот сорок кубов", Decimal("540")),
+    ("показание пятьсот сорок пять и три", Decimal("545.3")),
+    ("пять четыре пять точка три", Decimal("545.3")),
+    ("там цифры пять четыре пять", Decimal("545")),
     ("пропустить", "skip"),
     ("дальше", "skip"),
     ("[unk]", None),
@@ -367,7 +460,7 @@ def test_only_what_follows_a_self_correction_counts(text, counts):
 
 def test_the_table_is_big_enough_to_mean_something():
     rows = (len(MENU_FIRST) + len(MENU_AFTER_TASK) + len(GLOBAL) + len(YES_NO) + len(ACCOUNTS) + len(READINGS)
-            + len(AMOUNTS) + len(TOWNS) + len(PROMOTION))
+            + len(AMOUNTS) + len(TOWNS) + len(PROMOTION) + len(MENU_OWN_WORDS) + len(GOODBYES_AFTER_A_TASK))
     assert rows >= 200
 
 
