@@ -61,8 +61,13 @@ def _account_or_dont_know(reply: Reply) -> str | None:
 
 async def _from_number(call: Call) -> str:
     told_where = False
+    # «мой счёт ноль ноль один … тире семь, сколько я должна»: the number said with the request
+    said = answers.account(Reply.speech(call.last_heard))
     for _ in range(call.options.account_tries):
-        account = await policy.ask(call, prompts.ACCOUNT, _account_or_dont_know, dtmf=policy.ACCOUNT_KEYS)
+        if said is not None and "-" in said:
+            account, said = said, None
+        else:
+            account = await policy.ask(call, prompts.ACCOUNT, _account_or_dont_know, dtmf=policy.ACCOUNT_KEYS)
         if account == DONT_KNOW:  # where to find it first; the operator when still unknown
             if told_where:
                 raise Escalate("dont_know_account")

@@ -30,8 +30,13 @@ STUCK = "stuck"  # «ничего не понимаю», «помогите»
 MORE = "more"  # «подробнее»: the rest of a short menu
 CALLBACK = "callback"  # «перезвоните мне»
 THANKS = "thanks"  # politeness; a goodbye only where the caller is asked whether anything else is needed
+ARE_YOU_THERE = "are_you_there"  # «алло, вы меня слышите?»
+WHO_ARE_YOU = "who_are_you"  # «это робот?», «я с кем говорю?»
 
-GLOBAL_INTENTS = (OPERATOR, MENU, REPEAT, SLOWER, GOODBYE, DONT_KNOW, STUCK, MORE, CALLBACK, THANKS)
+GLOBAL_INTENTS = (
+    OPERATOR, MENU, REPEAT, SLOWER, GOODBYE, DONT_KNOW, STUCK, MORE, CALLBACK, THANKS, ARE_YOU_THERE,
+    WHO_ARE_YOU,
+)
 
 # --- topics: what the caller rings about ------------------------------------------------------------
 BALANCE = "balance"
@@ -100,6 +105,8 @@ INTENTS: tuple[Intent, ...] = (
     _i(MORE, MORE, "подробный|подробно|подробность", "другой тема|другие темы", "что ещё", "дальше"),
     _i(CALLBACK, CALLBACK, "перезвонить", "обратный звонок", "позвонить + мне|=мне"),
     _i(THANKS, THANKS, "спасибо|благодарить|спасибочки"),
+    _i(ARE_YOU_THERE, ARE_YOU_THERE, "вы + слышать", "слышно + меня", "есть + кто"),
+    _i(WHO_ARE_YOU, WHO_ARE_YOU, "робот|автоответчик|автомат", "с + кто + говорить|разговаривать"),
     # -- money --------------------------------------------------------------------------------
     _i(BALANCE, "money", "баланс", "долг", "задолженность", "задолжать", "сколько|много|что + должный",
        "должный + деньги|рубль",

@@ -39,6 +39,7 @@ MAX_REPEATS = 3  # "повторите" more often than this on one question cou
 UNKNOWN = "[unk]"  # Vosk's word for anything outside a grammar: noise never becomes an answer
 
 REPEAT, SLOWER, OPERATOR, STUCK = "repeat", "slower", "operator", "stuck"
+HEAR_YOU, WHO_I_AM = "hear_you", "who_i_am"  # «вы меня слышите?», «это робот?»
 
 
 def command(reply: Reply, heard: Understood | None, *, keys_are_data: bool, operator_key: bool) -> str | None:
@@ -107,19 +108,26 @@ async def ask(
                 raise BackToMenu(heard.topics)
             if heard.topics or heard.has(lexicon.CALLBACK):
                 raise SwitchTopic(heard.topics or (lexicon.CALLBACK,))
-            if heard.has(lexicon.SLOWER):
+            if heard.has(lexicon.ARE_YOU_THERE):
+                request = HEAR_YOU
+            elif heard.has(lexicon.WHO_ARE_YOU):
+                request = WHO_I_AM
+            elif heard.has(lexicon.SLOWER):
                 request = SLOWER
             elif heard.has(lexicon.REPEAT):
                 request = REPEAT
             elif heard.has(lexicon.STUCK):
                 raise Escalate("caller_stuck")
-        if request in (REPEAT, SLOWER) and repeats < MAX_REPEATS:
+        if request in (REPEAT, SLOWER, HEAR_YOU, WHO_I_AM) and repeats < MAX_REPEATS:
             repeats += 1
             if request == SLOWER:
                 call.channel.slow = True
                 await call.say(prompts.SLOWER_OK)
-            for sentence in said_before:
-                await call.say(sentence)
+            if request in (HEAR_YOU, WHO_I_AM):  # answered, then the question again: no miss
+                await call.say(prompts.I_HEAR_YOU if request == HEAR_YOU else prompts.I_AM_A_ROBOT)
+            else:
+                for sentence in said_before:
+                    await call.say(sentence)
             call.take_recent()
             continue
         misses += 1
