@@ -263,6 +263,11 @@ class Escalation(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The IVR's key for this write: a retried hand-over finds the escalation it already opened.
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    # A callback request (reason `callback_request`): the number to call, when to try again after
+    # no answer (the callback waits until then), and how many tries the operators made.
+    callback_phone: Mapped[str | None] = mapped_column(String(11))
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     call: Mapped[Call] = relationship()
     __table_args__ = (
         CheckConstraint("status IN ('open', 'taken', 'closed')", name="status_known"),
@@ -340,6 +345,24 @@ class VerificationCounter(Base):
     counting_since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first counted failure
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     touched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class VerificationLift(Base):
+    """An operator lifted a payment-guess lock for the real owner: who, when, why, and what it was.
+
+    Why kept: a lock exists against guessing; lifting it must be answerable afterwards.
+    """
+
+    __tablename__ = "verification_lifts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(10))  # account | caller (as verification_counters)
+    key: Mapped[str] = mapped_column(String(32))
+    failures: Mapped[int] = mapped_column(Integer)  # the counter as it was
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    operator: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CallVerification(Base):

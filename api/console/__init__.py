@@ -1,4 +1,4 @@
-"""Operator console: login, escalation queue, live calls and today's figures, account card.
+"""Operator console: login, escalation and callback queues, live calls and today's figures, account card.
 
 Server-rendered pages (Jinja2) under `/console`, refreshed by htmx (vendored in
 `static/`, no front-end build). `install(app)` adds them to the API app.
@@ -7,7 +7,7 @@ Server-rendered pages (Jinja2) under `/console`, refreshed by htmx (vendored in
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 import api.console.models  # noqa: F401  (operators and sessions live on the API's metadata)
@@ -15,7 +15,7 @@ import api.console.models  # noqa: F401  (operators and sessions live on the API
 
 def install(app: FastAPI) -> None:
     """Mount the console pages, their static files and their login handling on `app`."""
-    from api.console import cards, escalations, live, login, web
+    from api.console import callbacks, cards, escalations, live, login, web
     from api.console.throttle import LoginThrottle, PasswordPool
 
     settings = app.state.settings
@@ -29,6 +29,7 @@ def install(app: FastAPI) -> None:
     router = APIRouter(prefix=web.PREFIX)
     router.include_router(login.router)
     router.include_router(escalations.router)
+    router.include_router(callbacks.router)
     router.include_router(live.router)
     router.include_router(cards.router)
 
@@ -38,6 +39,12 @@ def install(app: FastAPI) -> None:
         return RedirectResponse(f"{web.PREFIX}/escalations", status_code=303)
 
     app.include_router(router)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """Browsers ask for it at the root; the console's pages link the same icon."""
+        return FileResponse(web.HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
     app.mount(f"{web.PREFIX}/static", StaticFiles(directory=web.HERE / "static"), name="console-static")
     app.add_exception_handler(web.LoginRequired, web.login_required_response)
     app.add_exception_handler(web.CsrfFailed, web.csrf_failed_response)

@@ -66,6 +66,41 @@ OUTCOMES = {
     "service_error": "Сбой сервиса",
 }
 
+# Today's calls by how they ended (figures.py); the README's "Operator console" defines each.
+OUTCOME_GROUPS = {
+    "robot": "Решено роботом",
+    "operator": "Переведено на оператора",
+    "callback": "Заявка на обратный звонок",
+    "hangup": "Положил трубку, не закончив",
+    "operators_closed": "Операторы не работали",
+    "operator_failed": "Перевод не удался",
+    "failure": "Сбой или превышено время",
+    "other": "Без итога",
+}
+
+
+def gone_label(outcome: str | None) -> str:
+    """What an escalation's chip says once its call ended without a transfer."""
+    if outcome == "operator_closed":
+        return "Звонок завершён: операторы не работали"
+    if outcome == "operator_failed":
+        return "Звонок завершён: перевод не удался"
+    if outcome in ("service_error", "time_limit"):
+        return "Звонок прервался"
+    return "Абонент положил трубку"
+
+
+# A callback's result, as the operator reports it; the text is stored as the outcome.
+CALLBACK_RESULTS = {
+    "reached": "Дозвонились",
+    "no_answer": "Не дозвонились",
+    "wrong_number": "Неверный номер",
+}
+RETRY_CHOICES = ((15, "через 15 минут"), (30, "через 30 минут"), (60, "через час"), (120, "через 2 часа"))
+RETRY_DEFAULT = 30
+
+LOCK_SCOPES = {"account": "Лицевой счёт", "caller": "Номер звонившего"}
+
 SOURCES = {"ivr": "Горячая линия", "operator": "Оператор", "import": "Импорт"}
 
 STATUSES = {"open": "Ожидает", "taken": "В работе", "closed": "Закрыто"}
@@ -139,14 +174,16 @@ def escalation_refusal(reason: str, data: dict[str, Any], action: str = "") -> s
     if reason == "already_taken":
         return f"Этот звонок уже взял оператор {who}."
     if reason == "already_closed":
-        if action in ("note", "close"):
+        if action in ("note", "close", "result"):
             return f"Звонок уже закрыт (оператор {who}): заметку и итог менять нельзя."
         return f"Этот звонок уже закрыт (оператор {who})."
     if reason == "not_yours":
-        if action == "close":
+        if action in ("close", "result"):
             return f"Закрывает оператор, взявший звонок: {who}."
         return f"Заметку и итог пишет оператор, взявший звонок: {who}."
     if reason == "not_taken":
+        if action == "result":
+            return "Сначала возьмите обратный звонок, потом отмечайте результат."
         return "Сначала возьмите звонок, потом пишите заметку."
     return "Действие не выполнено."
 

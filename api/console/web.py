@@ -160,7 +160,15 @@ def phone(number: str | None) -> str:
     return number
 
 
-templates.env.filters.update(rub=rub, phone=phone, ru_number=texts.plain_ru)
+def callback_reason(summary: str | None) -> str:
+    """A callback's summary without its leading «Перезвонить на номер …» (the card shows the number)."""
+    text = (summary or "").strip()
+    if text.startswith("Перезвонить на номер") and ". " in text:
+        text = text.split(". ", 1)[1]
+    return text or "—"
+
+
+templates.env.filters.update(rub=rub, phone=phone, ru_number=texts.plain_ru, callback_reason=callback_reason)
 templates.env.globals.update(texts=texts, PREFIX=PREFIX)
 
 

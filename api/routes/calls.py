@@ -293,6 +293,9 @@ def escalation_json(esc: Escalation, with_call: bool = False) -> dict[str, Any]:
         "created_at": esc.created_at.isoformat(),
         "taken_at": esc.taken_at.isoformat() if esc.taken_at else None,
         "closed_at": esc.closed_at.isoformat() if esc.closed_at else None,
+        "callback_phone": esc.callback_phone,
+        "retry_at": esc.retry_at.isoformat() if esc.retry_at else None,
+        "attempts": esc.attempts,
     }
     if with_call:
         body["call"] = call_json(esc.call, with_transcript=True)
@@ -305,7 +308,30 @@ class NewEscalation(BaseModel):
     account: Ident | None = None
     verified: bool = False
     summary: FreeText = Field(default="", max_length=4000)
+    # A callback request's number; when absent, taken from a summary «Перезвонить на номер 7…».
+    callback_phone: Ident | None = Field(default=None, max_length=32)
     idempotency_key: IdemKey = None
+
+
+CALLBACK_REASON = "callback_request"
+_CALLBACK_PHONE_RE = re.compile(r"Перезвонить на номер\s*([+0-9][0-9 ()+-]{9,20}[0-9])")
+
+
+def callback_phone(body: NewEscalation) -> str | None:
+    """The number to call back: the body's `callback_phone`, or the one the dialogs' summary names.
+
+    Why the summary too: IVR clients that predate the field keep working (their summary
+    starts «Перезвонить на номер 7XXXXXXXXXX. Причина: …»).
+    """
+    if body.callback_phone is not None:
+        phone = normalize_phone(body.callback_phone)
+        if phone is None:
+            raise ApiError(422, "invalid_phone", "callback_phone must be a Russian phone number.")
+        return phone
+    if body.reason != CALLBACK_REASON:
+        return None
+    match = _CALLBACK_PHONE_RE.search(body.summary)
+    return normalize_phone(match.group(1)) if match else None
 
 
 @router.post(
@@ -321,6 +347,7 @@ def create_escalation(
 ) -> dict[str, Any]:
     key = idempotency_key(key_header, body.idempotency_key)
     _check_account(body.account)
+    phone = callback_phone(body)
     at = now(request)
     # The call's start may not have reached us; the escalation must not be lost for that.
     ensure_call(session, body.call_id, at)
@@ -354,6 +381,7 @@ def create_escalation(
         status="open",
         created_at=at,
         idempotency_key=key,
+        callback_phone=phone,
     )
     session.add(esc)
     try:

@@ -1,0 +1,258 @@
+"""Callback requests: their own queue beside the escalations; take, note, and the result of a call.
+
+Why their own queue: a caller who asked to be called back is not on the line, so
+minutes "waiting" mean nothing; what matters is the number to call and when.
+A callback is an escalation with reason `callback_request`, so taking and noting
+go through the API's own `update_escalation` (atomic take, ownership). The
+result is one guarded UPDATE too (status `taken` by this operator): "reached"
+and "wrong number" close it; "no answer" puts it back in the queue, open to
+every operator, from the retry time on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from api.accounts import normalize_phone
+from api.console import texts
+from api.console.escalations import (
+    CLOSED_SHOWN,
+    CLOSED_WITHIN,
+    EscalationId,
+    accounts_by_phone,
+    caller_accounts,
+    on_file,
+)
+from api.console.web import CheckedUser, ConsoleUser, OperatorUser, local, render
+from api.deps import SessionDep, find_account, now
+from api.errors import ApiError
+from api.models import Call, Escalation
+from api.routes.calls import CALLBACK_REASON, EscalationUpdate, update_escalation
+
+router = APIRouter(prefix="/callbacks")
+NOTE_MAX = 4000
+
+
+def callbacks(session: Session, at: datetime) -> tuple[list[Escalation], list[Escalation], list[Escalation]]:
+    """(to call now: in work first, then due, oldest first; later: after "no answer", by retry
+    time; closed in the last hours, newest first)."""
+    active = list(
+        session.scalars(
+            select(Escalation)
+            .where(Escalation.reason == CALLBACK_REASON, Escalation.status.in_(("open", "taken")))
+            .options(selectinload(Escalation.call))
+            .order_by(func.coalesce(Escalation.retry_at, Escalation.created_at), Escalation.id)
+        )
+    )
+    later = [e for e in active if e.status == "open" and e.retry_at is not None and e.retry_at > at]
+    now_ = [e for e in active if e not in later]
+    closed = list(
+        session.scalars(
+            select(Escalation)
+            .where(
+                Escalation.reason == CALLBACK_REASON,
+                Escalation.status == "closed",
+                Escalation.closed_at >= at - CLOSED_WITHIN,
+            )
+            .options(selectinload(Escalation.call))
+            .order_by(Escalation.closed_at.desc(), Escalation.id.desc())
+            .limit(CLOSED_SHOWN)
+        )
+    )
+    return now_, later, closed
+
+
+def _context(session: Session, at: datetime) -> dict:
+    due, later, closed = callbacks(session, at)
+    return {
+        "due": due,
+        "later": later,
+        "closed": closed,
+        "by_phone": on_file(session, due + later),
+        "caller_accounts": caller_accounts,
+        "minutes_since": lambda esc: max(0, int((at - esc.created_at).total_seconds() // 60)),
+    }
+
+
+@router.get("", include_in_schema=False)
+def callbacks_page(request: Request, session: SessionDep, user: OperatorUser, open: int | None = None):
+    selected = _panel_context(session, open) if open else None
+    return render(
+        request,
+        "callbacks.html",
+        user,
+        section="callbacks",
+        selected=selected,
+        **_context(session, now(request)),
+    )
+
+
+@router.get("/queue", include_in_schema=False)
+def queue_fragment(request: Request, session: SessionDep, user: OperatorUser):
+    return render(request, "_callbacks.html", user, **_context(session, now(request)))
+
+
+def _panel_context(session: Session, esc_id: int) -> dict | None:
+    esc = session.scalar(
+        select(Escalation)
+        .where(Escalation.id == esc_id, Escalation.reason == CALLBACK_REASON)
+        .options(selectinload(Escalation.call).selectinload(Call.lines))
+    )
+    if esc is None:
+        return None
+    account = find_account(session, esc.account) if esc.account else None
+    number = normalize_phone(esc.call.caller if esc.call else None)
+    found = [] if esc.account else accounts_by_phone(session, {number}).get(number or "", [])
+    return {"esc": esc, "account": account, "by_phone_accounts": found}
+
+
+def _panel(
+    request: Request,
+    session: Session,
+    user: ConsoleUser,
+    esc_id: int,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    changed: bool = False,
+) -> HTMLResponse:
+    session.expire_all()
+    selected = _panel_context(session, esc_id)
+    if selected is None:
+        return render(request, "_panel_missing.html", user, status_code=404)
+    headers = {"HX-Trigger": "callbacks-changed"} if changed else None
+    return render(
+        request,
+        "_callback.html",
+        user,
+        status_code=status_code,
+        headers=headers,
+        error=error,
+        retry_choices=texts.RETRY_CHOICES,
+        retry_default=texts.RETRY_DEFAULT,
+        **selected,
+    )
+
+
+@router.get("/{esc_id}/panel", include_in_schema=False)
+def panel(request: Request, esc_id: EscalationId, session: SessionDep, user: OperatorUser):
+    return _panel(request, session, user, esc_id)
+
+
+def _is_callback(session: Session, esc_id: int) -> bool:
+    return session.scalar(select(Escalation.reason).where(Escalation.id == esc_id)) == CALLBACK_REASON
+
+
+def _api_update(
+    request: Request, session: Session, user: ConsoleUser, esc_id: int, action: str, **fields: str | None
+) -> HTMLResponse:
+    if not _is_callback(session, esc_id):
+        return render(request, "_panel_missing.html", user, status_code=404)
+    try:
+        body = EscalationUpdate(**fields)
+    except ValidationError:
+        return _panel(
+            request,
+            session,
+            user,
+            esc_id,
+            error="Слишком длинный текст или недопустимые символы.",
+            status_code=422,
+        )
+    try:
+        update_escalation(request=request, esc_id=esc_id, body=body, session=session, who=user.principal)
+    except ApiError as exc:
+        session.rollback()
+        message = texts.escalation_refusal(exc.reason, exc.data, action)
+        return _panel(request, session, user, esc_id, error=message, status_code=exc.status, changed=True)
+    return _panel(request, session, user, esc_id, changed=True)
+
+
+@router.post("/{esc_id}/take", include_in_schema=False)
+def take(request: Request, esc_id: EscalationId, session: SessionDep, user: CheckedUser):
+    return _api_update(request, session, user, esc_id, "take", status="taken")
+
+
+@router.post("/{esc_id}/note", include_in_schema=False)
+def note(
+    request: Request,
+    esc_id: EscalationId,
+    session: SessionDep,
+    user: CheckedUser,
+    note: Annotated[str, Form()] = "",
+):
+    return _api_update(request, session, user, esc_id, "note", note=note.strip() or None)
+
+
+def _refusal(esc: Escalation, who: str) -> tuple[int, str]:
+    """Why the guarded UPDATE changed nothing, as (status, message for the operator)."""
+    if esc.status == "closed":
+        return 409, texts.escalation_refusal("already_closed", {"operator": esc.operator}, "result")
+    if esc.status == "taken" and esc.operator != who:
+        return 403, texts.escalation_refusal("not_yours", {"operator": esc.operator}, "result")
+    return 409, texts.escalation_refusal("not_taken", {}, "result")
+
+
+@router.post("/{esc_id}/result", include_in_schema=False)
+def result(
+    request: Request,
+    esc_id: EscalationId,
+    session: SessionDep,
+    user: CheckedUser,
+    result: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    retry_minutes: Annotated[int, Form(ge=1, le=7 * 24 * 60)] = texts.RETRY_DEFAULT,
+):
+    """Record one try at calling back. Only the operator who took the callback may (one guarded
+    UPDATE: status `taken` and this operator), so a result can never land on someone else's."""
+    if not _is_callback(session, esc_id):
+        return render(request, "_panel_missing.html", user, status_code=404)
+    label = texts.CALLBACK_RESULTS.get(result)
+    if label is None:
+        return _panel(request, session, user, esc_id, error="Выберите результат звонка.", status_code=422)
+    typed = note.strip()
+    if len(typed) > NOTE_MAX or any(ord(ch) < 32 and ch not in "\n\r\t" for ch in typed):
+        return _panel(
+            request,
+            session,
+            user,
+            esc_id,
+            error="Слишком длинный текст или недопустимые символы.",
+            status_code=422,
+        )
+    at = now(request)
+    esc = session.get(Escalation, esc_id)
+    assert esc is not None
+    shown = local(request, at)
+    attempt = f"{shown:%d.%m %H:%M} {user.name}: {label.lower()}" if shown else label
+    base = typed or (esc.note or "")
+    new_note = (base + "\n" if base else "") + attempt
+    guard = (Escalation.id == esc_id) & (Escalation.status == "taken") & (Escalation.operator == user.name)
+    if result == "no_answer":
+        values = {
+            "status": "open",
+            "operator": None,
+            "taken_at": None,
+            "retry_at": at + timedelta(minutes=retry_minutes),
+        }
+    else:
+        values = {"status": "closed", "closed_at": at, "outcome": label, "retry_at": None}
+    changed = session.execute(
+        update(Escalation)
+        .where(guard)
+        .values(attempts=Escalation.attempts + 1, note=new_note[-NOTE_MAX:], **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if not changed:
+        session.refresh(esc)
+        status, message = _refusal(esc, user.name)
+        return _panel(request, session, user, esc_id, error=message, status_code=status, changed=True)
+    return _panel(request, session, user, esc_id, changed=True)
