@@ -1,9 +1,11 @@
-"""Today's figures for the live page: calls, share resolved without an operator, escalation reasons.
+"""Today's figures for the live page: calls, how they ended, the robot's share, escalation reasons.
 
-"Today" is the local day in HOTLINE_TIMEZONE. A call counts as resolved
-without an operator when it has ended, was never escalated, and its outcome
-is not one of the operator outcomes the dialogs report (`operator…`).
-Calls still going on are in neither part of the share.
+"Today" is the local day in HOTLINE_TIMEZONE. Each finished call falls in one
+group by the outcome the dialogs stored (`OUTCOME_GROUP`); only `completed`
+(a real goodbye, or a hang-up at "anything else?" after a finished task) counts
+as resolved by the robot. A caller who hung up mid-task, a night caller who
+wanted an operator, a callback request, a transfer are not resolved by the
+robot. Calls still going on are in no group and not in the share.
 
 The chart geometry is computed here (plain numbers), the SVG is drawn by the
 template `_charts.html`: no chart library, nothing to load.
@@ -20,9 +22,33 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from api.models import Call, Escalation
+from api.routes.calls import CALLBACK_REASON
 
 # A call still "in progress" after this long has lost its end (the IVR restarted): not shown as live.
 STALE_GRACE = timedelta(minutes=2)
+
+
+# The dialogs' call outcomes → the groups the figures show (texts.OUTCOME_GROUPS names them).
+OUTCOME_GROUP = {
+    "completed": "robot",
+    "operator": "operator",
+    "callback": "callback",
+    "hangup": "hangup",
+    "operator_closed": "operators_closed",
+    "operator_failed": "operator_failed",
+    "service_error": "failure",
+    "time_limit": "failure",
+}
+GROUP_ORDER = (
+    "robot",
+    "operator",
+    "callback",
+    "hangup",
+    "operators_closed",
+    "operator_failed",
+    "failure",
+    "other",
+)
 
 
 @dataclass(frozen=True)
@@ -32,12 +58,19 @@ class Today:
     finished: int
     resolved_by_robot: int
     escalated: int
+    callbacks: int
     reasons: list[tuple[str, int]]  # most frequent first
     per_hour: list[int] = field(default_factory=lambda: [0] * 24)
+    outcomes: dict[str, int] = field(default_factory=dict)  # group → finished calls, every group
+
+    @property
+    def outcome_rows(self) -> list[tuple[str, int]]:
+        """(group, count) in the fixed order; groups with no call today left out."""
+        return [(group, self.outcomes.get(group, 0)) for group in GROUP_ORDER if self.outcomes.get(group)]
 
     @property
     def robot_share(self) -> int | None:
-        """Per cent of finished calls resolved without an operator (None before the first one ends)."""
+        """Per cent of finished calls resolved by the robot (None before the first one ends)."""
         return round(100 * self.resolved_by_robot / self.finished) if self.finished else None
 
 
@@ -59,11 +92,9 @@ def today(session: Session, at: datetime, tz: ZoneInfo) -> Today:
             Escalation.created_at >= start, Escalation.created_at < end
         )
     ).all()
-    escalated_calls = {call_id for call_id, _ in escalations}
+    escalated_calls = {call_id for call_id, reason in escalations if reason != CALLBACK_REASON}
     finished = [c for c in calls if c.ended_at is not None]
-    by_robot = [
-        c for c in finished if c.id not in escalated_calls and not (c.outcome or "").startswith("operator")
-    ]
+    outcomes = Counter(OUTCOME_GROUP.get(c.outcome or "", "other") for c in finished)
     per_hour = [0] * 24
     for c in calls:
         per_hour[c.started_at.astimezone(tz).hour] += 1
@@ -72,10 +103,12 @@ def today(session: Session, at: datetime, tz: ZoneInfo) -> Today:
         calls=len(calls),
         active=sum(1 for c in calls if c.ended_at is None),
         finished=len(finished),
-        resolved_by_robot=len(by_robot),
+        resolved_by_robot=outcomes["robot"],
         escalated=len(escalated_calls),
+        callbacks=len({call_id for call_id, reason in escalations if reason == CALLBACK_REASON}),
         reasons=sorted(reasons, key=lambda item: (-item[1], item[0])),
         per_hour=per_hour,
+        outcomes=dict(outcomes),
     )
 
 

@@ -23,6 +23,8 @@ def _context(request: Request, session) -> dict:
     at = now(request)
     day = figures.today(session, at, ZoneInfo(settings.timezone))
     reasons = [(texts.label(texts.REASONS, reason), count) for reason, count in day.reasons]
+    outcome_rows = day.outcome_rows
+    outcomes = [(texts.label(texts.OUTCOME_GROUPS, group), count) for group, count in outcome_rows]
     hours = [f"{h:02d}" if h % 3 == 0 else "" for h in range(24)]
     calls = figures.live_calls(session, at, settings.max_call_seconds)
     return {
@@ -30,6 +32,8 @@ def _context(request: Request, session) -> dict:
         "calls": calls,
         "handed_over": figures.handed_over(session, [c.id for c in calls]),
         "reasons_chart": figures.horizontal_bars(reasons),
+        "outcomes_chart": figures.horizontal_bars(outcomes),
+        "outcome_groups": [group for group, _ in outcome_rows],
         "hours_chart": figures.columns(day.per_hour, hours),
         "seconds_since": lambda started: max(0, int((at - started).total_seconds())),
     }

@@ -41,9 +41,10 @@ def test_todays_figures(app, clock, anna):
     _call(c, "going-on", step="readings", account="001110011-7")
     html = c.get("/console/calls/live", headers={"HX-Request": "true"}).text
     # today: robot-1, robot-2, after-hours, esc-1..3, going-on = 7 calls; finished: robot-1, robot-2,
-    # after-hours, esc-1 = 4, of which robot-1 and robot-2 without an operator: 2 of 4 = 50 %.
+    # after-hours, esc-1 = 4, of which only robot-1 resolved by the robot (issue 14: robot-2 hung up,
+    # after-hours wanted an operator at night): 1 of 4 = 25 %.
     assert _figure(html, "calls") == "7"
-    assert _figure(html, "robot") == "50 %" and "(2 из 4)" in html
+    assert _figure(html, "robot") == "25 %" and "(1 из 4 завершённых)" in html
     assert _figure(html, "escalated") == "3"
     # esc-2, esc-3 are still going on (not ended) as is going-on
     assert _figure(html, "active") == "3"
@@ -108,3 +109,38 @@ def test_bar_geometry_is_proportional():
     cols = columns([0, 3, 6], ["0", "1", "2"], width=300, height=100)
     assert cols.bars[0].height == 0 and cols.bars[2].height == 2 * cols.bars[1].height
     assert cols.bars[2].y + cols.bars[2].height == cols.bars[0].y  # all stand on one baseline
+
+
+def test_outcomes_are_split_and_only_completed_counts_as_resolved(app, anna):
+    c = anna.client
+    for call_id, outcome in (
+        ("done-1", "completed"),
+        ("done-2", "completed"),
+        ("hung-up", "hangup"),
+        ("night", "operator_closed"),
+        ("failed", "operator_failed"),
+        ("transferred", "operator"),
+        ("cb", "callback"),
+        ("broken", "service_error"),
+        ("too-long", "time_limit"),
+        ("no-outcome", None),
+    ):
+        _call(c, call_id, outcome=outcome)
+    c.patch("/api/v1/calls/no-outcome", headers=IVR, json={"ended": True})
+    escalate(c, "cb-esc", reason="callback_request")
+    html = c.get("/console/calls/live", headers={"HX-Request": "true"}).text
+    # 11 calls, 10 finished (cb-esc still on the line), 2 resolved by the robot
+    assert _figure(html, "robot") == "20 %" and "(2 из 10 завершённых)" in html
+    assert _figure(html, "callbacks") == "1" and _figure(html, "escalated") == "0"
+    chart = html[html.index("Чем закончились") : html.index("Причины перевода")]
+    bars = re.findall(r'<rect class="bar (\w+)"[^>]*><title>([^<]*)</title>', chart)
+    assert bars == [
+        ("robot", "Решено роботом: 2"),
+        ("operator", "Переведено на оператора: 1"),
+        ("callback", "Заявка на обратный звонок: 1"),
+        ("hangup", "Положил трубку, не закончив: 1"),
+        ("operators_closed", "Операторы не работали: 1"),
+        ("operator_failed", "Перевод не удался: 1"),
+        ("failure", "Сбой или превышено время: 2"),
+        ("other", "Без итога: 1"),
+    ]
