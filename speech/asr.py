@@ -78,6 +78,8 @@ class SpeechModel:
         self._lock = threading.Lock()
         self._reported: set[str] = set()
         self._grammar_warned = False
+        # The dialogs ask the same few grammars (≈1,300 words each) again and again: checked once.
+        self._usable: dict[tuple[str, ...], list[str]] = {}
 
     def __repr__(self) -> str:
         return f"SpeechModel({str(self.path)!r}, {self.sample_rate} Hz, grammars={self.grammars})"
@@ -99,6 +101,10 @@ class SpeechModel:
         its meaning; we drop the whole phrase instead and log each unknown word once
         per process, so a typo in the prompt catalogue shows up at start, not mid-call.
         """
+        key = tuple(phrases)
+        cached = self._usable.get(key)
+        if cached is not None:
+            return cached
         usable: list[str] = []
         for phrase in phrases:
             words = phrase.lower().split()
@@ -110,7 +116,11 @@ class SpeechModel:
                 self._report_missing(missing, phrase)
                 continue
             usable.append(" ".join(k for k in known if k is not None))
-        return list(dict.fromkeys(usable))
+        result = list(dict.fromkeys(usable))
+        with self._lock:
+            if len(self._usable) < 256:  # bounded: grammars built per call (account endings) stay few
+                self._usable[key] = result
+        return result
 
     def _report_missing(self, words: list[str], phrase: str) -> None:
         with self._lock:
@@ -208,7 +218,8 @@ class VoskRecognizer:
                 if usable:
                     grammar = json.dumps(usable, ensure_ascii=False)
                 else:
-                    log.warning("no grammar phrase is in the vocabulary (%r); free speech", list(phrases))
+                    log.warning("no grammar phrase is in the vocabulary (%d phrases, e.g. %r); free speech",
+                                len(phrases), list(phrases)[:5])
         with self._lock:
             self._grammar = grammar
             self._buffer.clear()
