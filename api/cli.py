@@ -7,6 +7,7 @@ hotline import-registry FILE.csv     import the billing registry (one transactio
 hotline export-readings --since D    write the readings the hotline collected as CSV
 hotline promotion load FILE.toml     check and store a promotion (api/promotion.toml is the seed's)
 hotline promotion show               the promotion callers hear about today, with its terms
+hotline campaign plan|record|opt-out|sms   debt reminders by band (see api/campaign_cli.py)
 hotline operators add NAME           a console login (see api/console/cli.py)
 """
 
@@ -246,6 +247,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     show = promo_sub.add_parser("show", help="the promotion running today (or the latest loaded), its terms")
     show.set_defaults(func=cmd_promotion_show)
 
+    from api.campaign_cli import register as register_campaigns  # `hotline campaign ...`
     from api.console.cli import register as register_console  # `hotline operators ...`
 
+    register_campaigns(sub)
     register_console(sub)

@@ -410,3 +410,27 @@ class CallRequest(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))  # start | update
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DebtContact(Base):
+    """One outbound reminder call to a debtor (seed 002 №2): when, to which number, how it ended.
+
+    Why kept: the law on debt collection (230-ФЗ art. 7) limits successful contacts per debtor a
+    day, a week and a month; the plan and the dialer count them here.
+    """
+
+    __tablename__ = "debt_contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    phone: Mapped[str] = mapped_column(String(11), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    outcome: Mapped[str] = mapped_column(String(30))
+
+
+class DebtOptOut(Base):
+    """A number that must never be called about debt again: «не звоните мне», a wrong number."""
+
+    __tablename__ = "debt_opt_outs"
+    phone: Mapped[str] = mapped_column(String(11), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
