@@ -1,5 +1,6 @@
 """The account card: search, balance by month, payments, meters, reading history, a reading entered
-on the resident's behalf.
+on the resident's behalf; the account's calls, escalations and callbacks, and its ownership check
+(locks can be lifted with a reason, `story.py`).
 
 Everything the card shows or stores comes from the API's own functions
 (`balance`, `account_meters`, `account_readings`, `submit_reading`), so a
@@ -20,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from api.accounts import parse_account
 from api.balance import balance, periods_on_record
-from api.console import search, texts
+from api.console import search, story, texts
 from api.console.web import CheckedUser, ConsoleUser, OperatorUser, render
-from api.deps import SessionDep, find_account, local_today, settings_of
+from api.deps import SessionDep, find_account, local_today, now, settings_of
 from api.errors import ApiError
 from api.models import Account, Payment
 from api.readings import Window
@@ -113,6 +114,7 @@ def card(
             .limit(PAYMENTS_SHOWN)
         )
     )
+    calls = story.calls_of(session, acc)
     return render(
         request,
         "account.html",
@@ -121,8 +123,46 @@ def card(
         months=months,
         month_name=month_name,
         payments=payments,
-        **_meters_context(request, session, user, acc),
+        calls=calls,
+        story_escalations=story.escalations_of(session, acc, [c.id for c, _ in calls]),
+        **{**_verification_context(request, session, acc), **_meters_context(request, session, user, acc)},
     )
+
+
+def _verification_context(request: Request, session: Session, acc: Account, **extra: Any) -> dict[str, Any]:
+    settings = settings_of(request)
+    return {
+        "acc": acc,
+        **story.verification_context(session, acc, now(request), settings.verify_max_attempts),
+        **extra,
+    }
+
+
+@router.post("/{account}/verification/lift", include_in_schema=False)
+def lift_lock(
+    request: Request,
+    account: Annotated[str, Path(max_length=60)],
+    session: SessionDep,
+    user: CheckedUser,
+    scope: Annotated[str, Form(max_length=10)] = "account",
+    key: Annotated[str, Form(max_length=32)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+):
+    """Lift a payment-guess lock for the real owner (an operator who knows the caller), with a reason."""
+    acc = _account(session, account)
+    if acc is None:
+        return render(request, "_panel_missing.html", user, status_code=404)
+    try:
+        done = story.lift(
+            session, acc, scope=scope, key=key, reason=reason, operator=user.name, at=now(request)
+        )
+    except story.LiftRefused as exc:
+        session.rollback()
+        context = _verification_context(request, session, acc, error=str(exc), typed=reason)
+        return render(request, "_verification.html", user, status_code=422, **context)
+    message = f"Блокировка снята ({texts.label(texts.LOCK_SCOPES, done.scope).lower()}), причина записана."
+    context = _verification_context(request, session, acc, success=message)
+    return render(request, "_verification.html", user, **context)
 
 
 @router.post("/{account}/meters/{meter_id}/readings", include_in_schema=False)
