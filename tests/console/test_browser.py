@@ -296,3 +296,122 @@ def test_an_expired_session_sends_the_polling_page_to_the_login(browser, server,
     assert "Сеанс истёк" in page.inner_text("main")
     shot(page, "12-session-expired")
     context.close()
+
+
+# ---------------------------------------------------------------- issue 14: callbacks, gone callers, story
+
+
+def test_callbacks_queue_take_and_no_answer_with_retry(browser, server, api):
+    ivr = {"Authorization": f"Bearer {IVR_TOKEN}"}
+    context, page = open_console(browser, server, "anna")
+    page.click("header >> text=Обратные звонки")
+    page.wait_for_url("**/console/callbacks")
+    api.post("/calls", headers=ivr, json={"id": "cb-browser", "caller": "79001110011"}).raise_for_status()
+    r = api.post(
+        "/escalations",
+        headers=ivr,
+        json={
+            "call_id": "cb-browser",
+            "reason": "callback_request",
+            "account": ACCOUNT,
+            "verified": True,
+            "summary": "Перезвонить на номер 79005550055. Причина: рассрочка или отсрочка. "
+            "Спрашивал: баланс. Счёт 001110011-7.",
+        },
+    )
+    r.raise_for_status()
+    cb = r.json()["id"]
+    api.patch(
+        "/calls/cb-browser", headers=ivr, json={"outcome": "callback", "ended": True}
+    ).raise_for_status()
+    card = page.wait_for_selector(f"#cb-{cb}")  # appears without a reload
+    assert "+7 900 555-00-55" in card.inner_text() and "рассрочка" in card.inner_text()
+    page.wait_for_selector("#callbacks-badge [data-callbacks-count='1']")
+    shot(page, "13-callbacks-queue")
+    page.click(f"#cb-{cb} >> text=Взять")
+    page.wait_for_selector("#detail >> text=В работе: anna")
+    page.fill("#detail textarea[name=note]", "Длинные гудки")
+    page.check("#detail input[value=no_answer]")
+    page.select_option("#detail select[name=retry_minutes]", "15")
+    page.click("#detail >> text=Записать результат")
+    page.wait_for_selector("#detail >> text=Ожидает")
+    later = page.wait_for_selector(f"#cb-later #cb-{cb}")
+    assert "Перезвонить в" in later.inner_text() and "попыток: 1" in later.inner_text()
+    assert "anna: не дозвонились" in page.inner_text("#detail")
+    shot(page, "14-callback-no-answer-retry")
+    context.close()
+
+
+def test_a_caller_who_hung_up_is_shown_gone_without_a_reload(browser, server, api):
+    ivr = {"Authorization": f"Bearer {IVR_TOKEN}"}
+    context, page = open_console(browser, server, "boris")
+    page.evaluate("window.__notReloaded = true")
+    esc = escalate(api, "gone-browser", reason="no_match")
+    card = page.wait_for_selector(f"#esc-{esc} >> text=Ожидает")
+    api.patch(
+        "/calls/gone-browser", headers=ivr, json={"outcome": "hangup", "ended": True}
+    ).raise_for_status()
+    page.wait_for_selector(f"#esc-{esc}[data-gone='1'] >> text=Абонент положил трубку")
+    assert page.locator(f"#esc-{esc} >> text=Ожидает").count() == 0
+    assert page.locator(f"#esc-{esc} >> text=Взять").count() == 0
+    assert page.evaluate("window.__notReloaded") is True
+    del card
+    shot(page, "15-caller-hung-up")
+    context.close()
+
+
+def test_the_card_shows_the_accounts_calls_and_an_operator_lifts_a_lock(browser, server, api):
+    ivr = {"Authorization": f"Bearer {IVR_TOKEN}"}
+    account = "002220022-0"
+    for i in range(3):  # three wrong amounts of the last payment lock the check
+        call_id = f"lock-browser-{i}"
+        api.post("/calls", headers=ivr, json={"id": call_id, "caller": "79995550000"}).raise_for_status()
+        api.post(
+            f"/calls/{call_id}/transcript", headers=ivr, json={"speaker": "caller", "text": "сто рублей"}
+        ).raise_for_status()
+        r = api.post(
+            f"/accounts/{account}/verify",
+            headers={**ivr, "X-Call-Id": call_id},
+            json={"call_id": call_id, "caller": "79995550000", "last_payment_amount": "100.00"},
+        )
+        r.raise_for_status()
+        api.patch(f"/calls/{call_id}", headers=ivr, json={"account": account}).raise_for_status()
+        api.patch(
+            f"/calls/{call_id}", headers=ivr, json={"outcome": "hangup", "ended": True}
+        ).raise_for_status()
+    assert r.json()["locked"] is True
+    context, page = open_console(browser, server, "anna")
+    page.goto(f"{server}/console/accounts/{account}")
+    row = page.wait_for_selector('#story-calls tr[data-call="lock-browser-2"]')
+    assert "Абонент положил трубку" in row.inner_text()
+    page.click('#story-calls tr[data-call="lock-browser-2"] >> text=Расшифровка')
+    page.wait_for_selector("#story-call >> text=сто рублей")
+    locked = page.locator('#verification [data-scope="account"]')
+    assert "заблокирована до" in locked.inner_text()
+    shot(page, "16-card-story-and-lock", ".grid2.story")
+    locked.locator("input[name=reason]").fill("Владелец назвал паспортные данные")
+    locked.locator("text=Снять блокировку").click()
+    page.wait_for_selector("#verification .success >> text=Блокировка снята")
+    assert page.locator('#verification [data-scope="account"][data-locked="0"]').count() == 1
+    assert "Владелец назвал паспортные данные" in page.inner_text("#verify-lifts")
+    shot(page, "17-lock-lifted", "#verification")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [800, 1024, 1920])
+def test_the_top_menu_fits_on_one_line_from_800_px(browser, server, width):
+    context, page = open_console(browser, server, "boris")
+    page.set_viewport_size({"width": width, "height": 900})
+    for path in ("escalations", "calls", f"accounts/{ACCOUNT}"):
+        page.goto(f"{server}/console/{path}")
+        tops = page.eval_on_selector_all(
+            "header.top nav a", "els => els.map(e => e.getBoundingClientRect().top)"
+        )
+        assert len(tops) == 4 and max(tops) - min(tops) < 2, tops  # one line
+        header = page.eval_on_selector("header.top", "e => e.getBoundingClientRect().height")
+        assert header < 60
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow} px wider than {width} px"
+        shot(page, f"18-{width}px-{path.split('/')[0]}")
+    assert page.request.get(f"{server}/favicon.ico").status == 200
+    context.close()
