@@ -399,11 +399,26 @@ def test_the_card_shows_the_accounts_calls_and_an_operator_lifts_a_lock(browser,
 
 
 @pytest.mark.parametrize("width", [800, 1024, 1920])
-def test_the_top_menu_fits_on_one_line_from_800_px(browser, server, width):
+def test_the_top_menu_fits_on_one_line_from_800_px(browser, server, api, width):
+    ivr = {"Authorization": f"Bearer {IVR_TOKEN}"}
+    escalate(api, f"menu-esc-{width}")  # both menu badges shown: the widest menu
+    api.post(
+        "/calls", headers=ivr, json={"id": f"menu-cb-{width}", "caller": "79001110011"}
+    ).raise_for_status()
+    api.post(
+        "/escalations",
+        headers=ivr,
+        json={
+            "call_id": f"menu-cb-{width}",
+            "reason": "callback_request",
+            "summary": "Перезвонить на номер 79001110011.",
+        },
+    ).raise_for_status()
     context, page = open_console(browser, server, "boris")
     page.set_viewport_size({"width": width, "height": 900})
     for path in ("escalations", "calls", f"accounts/{ACCOUNT}"):
         page.goto(f"{server}/console/{path}")
+        page.wait_for_selector("#callbacks-badge .badge")
         tops = page.eval_on_selector_all(
             "header.top nav a", "els => els.map(e => e.getBoundingClientRect().top)"
         )
