@@ -131,7 +131,11 @@ def handed_over(session: Session, call_ids: list[str]) -> dict[str, Escalation]:
         return {}
     rows = session.scalars(
         select(Escalation)
-        .where(Escalation.call_id.in_(call_ids), Escalation.status != "closed")
+        .where(
+            Escalation.call_id.in_(call_ids),
+            Escalation.status != "closed",
+            Escalation.reason != CALLBACK_REASON,  # a callback request waits for no one on the line
+        )
         .order_by(Escalation.created_at, Escalation.id)
     )
     return {esc.call_id: esc for esc in rows}

@@ -144,3 +144,11 @@ def test_outcomes_are_split_and_only_completed_counts_as_resolved(app, anna):
         ("failure", "Сбой или превышено время: 2"),
         ("other", "Без итога: 1"),
     ]
+
+
+def test_a_live_call_with_a_callback_request_is_not_shown_waiting_for_an_operator(app, anna):
+    escalate(anna.client, "live-cb", reason="callback_request")
+    html = anna.client.get("/console/calls/live", headers={"HX-Request": "true"}).text
+    row = html[html.index('data-call="live-cb"') :]
+    row = row[: row.index("</tr>")]
+    assert "ждёт оператора" not in row
