@@ -204,3 +204,38 @@ def test_the_account_of_the_callers_number_is_shown_when_none_was_named(app, ann
 def test_account_numbers_are_not_in_a_monospace_font(app, anna):
     css = anna.client.get("/console/static/console.css").text
     assert "monospace" not in css
+
+
+def test_the_migration_fills_callback_phone_of_stored_callback_requests(tmp_path):
+    """Callback requests stored before 0005 get their number from the summary."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from api.db import alembic_config, make_engine
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    engine = make_engine(url)
+    cfg = alembic_config()
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0004_promotion_sources")
+            conn.execute(text("INSERT INTO calls (id, started_at) VALUES ('old', '2025-11-20 10:00:00')"))
+            for reason, summary in (
+                ("callback_request", "Перезвонить на номер 79005550055. Причина: перерасчёт."),
+                ("caller_request", "Перезвонить на номер 79005550056. Причина: просил."),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO escalations (call_id, reason, verified, summary, status, created_at) "
+                        "VALUES ('old', :r, 0, :s, 'open', '2025-11-20 10:00:00')"
+                    ),
+                    {"r": reason, "s": summary},
+                )
+            command.upgrade(cfg, "head")
+            rows = conn.execute(
+                text("SELECT reason, callback_phone, attempts FROM escalations ORDER BY id")
+            ).all()
+        assert rows == [("callback_request", "79005550055", 0), ("caller_request", None, 0)]
+    finally:
+        engine.dispose()
