@@ -70,7 +70,9 @@ def test_the_card_shows_the_lock_and_an_operator_lifts_it_with_a_reason(app, clo
     html = c.get(f"/console/accounts/{ACCOUNT}").text
     assert "блокировки нет" in _section(html, "verification")
     _lock(c)
-    verification = _section(c.get(f"/console/accounts/{ACCOUNT}").text, "verification")
+    card = c.get(f"/console/accounts/{ACCOUNT}").text
+    assert re.search(r'id="lock-summary"><a class="warn" href="#verification">заблокирована до', card)
+    verification = _section(card, "verification")
     account_state = re.search(r'data-scope="account" data-locked="1">(.*?)</div>', verification, re.S)
     assert account_state and "заблокирована до 20.11.2025 17:30" in account_state.group(1)
     assert "неверных сумм: 3" in account_state.group(1)
