@@ -49,7 +49,7 @@ class Backend(Protocol):
         """[{"id", "service", "service_name", "serial", "unit", "verification_due", "last_reading"}]."""
 
     async def submit_reading(
-        self, account: str, meter_id: int, value: Decimal, *, call_id: str
+        self, account: str, meter_id: int, value: Decimal, *, call_id: str, idempotency_key: str | None = None
     ) -> dict[str, Any]:
         """Stores a confirmed reading (idempotent per call and meter). Raises Rejected with
         reason below_previous / implausible_use / outside_window / verification_overdue / duplicate."""
@@ -63,17 +63,44 @@ class Backend(Protocol):
     async def territories(self) -> list[dict[str, Any]]:
         """[{"suffix", "name", "office": {"address", "hours": [{"days", "open", "close", "break"}]}}]."""
 
-    async def start_call(self, call_id: str, *, caller: str | None, channel: str | None = None) -> None: ...
-
-    async def update_call(
-        self, call_id: str, *, account: str | None = None, step: str | None = None, outcome: str | None = None
+    # Writes below take an `idempotency_key` (kept by dialogs.record's outbox across retries and
+    # restarts): a repeat with the same key is stored once.
+    async def start_call(
+        self,
+        call_id: str,
+        *,
+        caller: str | None,
+        channel: str | None = None,
+        idempotency_key: str | None = None,
     ) -> None: ...
 
-    async def add_transcript(self, call_id: str, speaker: str, text: str) -> None: ...
+    async def update_call(
+        self,
+        call_id: str,
+        *,
+        account: str | None = None,
+        step: str | None = None,
+        outcome: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> None: ...
 
-    async def end_call(self, call_id: str, *, outcome: str) -> None: ...
+    async def add_transcript(
+        self, call_id: str, speaker: str, text: str, *, idempotency_key: str | None = None
+    ) -> None: ...
+
+    async def add_transcript_lines(self, call_id: str, lines: list[dict[str, Any]]) -> None:
+        """Several lines in order, each {"speaker", "text", "idempotency_key"}, in one request."""
+
+    async def end_call(self, call_id: str, *, outcome: str, idempotency_key: str | None = None) -> None: ...
 
     async def escalate(
-        self, call_id: str, *, reason: str, account: str | None, verified: bool, summary: str = ""
+        self,
+        call_id: str,
+        *,
+        reason: str,
+        account: str | None,
+        verified: bool,
+        summary: str = "",
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Stores the escalation with the call's context before the handover."""

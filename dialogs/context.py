@@ -12,12 +12,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from dialogs import prompts
-from dialogs.backend import Backend, BackendError
+from dialogs.backend import Backend
 from dialogs.channel import Channel, DtmfSpec, Hangup, Reply
 from dialogs.options import DialogOptions
+from dialogs.record import CallRecord, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,12 @@ class Call:
     stored_meters: set[int] = field(default_factory=set)  # meters whose reading this call stored
     transcript: list[tuple[str, str]] = field(default_factory=list)
     started: datetime | None = None
+    record: CallRecord = None  # type: ignore[assignment]  # the call record's one owner; see __post_init__
     _recent: list[str] = field(default_factory=list)  # said since the last question
-    _bookkeeping: bool = True  # False after the API failed to log the call: don't wait on it again
+
+    def __post_init__(self) -> None:
+        if self.record is None:  # no one gave us the call's record: keep it in memory, sent behind
+            self.record = CallRecord(Outbox(self.backend), self.channel.call_id, caller=self.channel.caller)
 
     @property
     def call_id(self) -> str:
@@ -140,35 +144,23 @@ class Call:
         recent, self._recent = self._recent, []
         return recent
 
-    # -- call record in the API (best effort) -------------------------------
+    # -- call record in the API: written behind, never awaited ---------------
 
     async def _note(self, speaker: str, text: str) -> None:
         self.transcript.append((speaker, text))
-        await self._book("add_transcript", self.call_id, speaker, text)
-
-    async def _book(self, method: str, *args: Any, **kwargs: Any) -> None:
-        """Keep the call's record in the API; a record that cannot be written never stops the call."""
-        if not self._bookkeeping:
-            return
-        try:
-            await getattr(self.backend, method)(*args, **kwargs)
-        except BackendError as exc:
-            log.warning("call %s: call record not written (%s); going on without it", self.call_id, exc)
-            self._bookkeeping = False
-        except Exception:  # a refused record (4xx) must not end the call either
-            log.exception("call %s: call record refused", self.call_id)
+        self.record.line(speaker, text)
 
     async def start(self) -> None:
         self.started = self.options.now()
-        await self._book("start_call", self.call_id, caller=self.channel.caller)
+        self.record.start(self.channel.caller)
 
     async def step(self, name: str) -> None:
-        await self._book("update_call", self.call_id, step=name)
+        self.record.update(step=name)
 
     async def set_account(self, account: str) -> None:
         self.account = account
         self.territory = int(account[-1])
-        await self._book("update_call", self.call_id, account=account)
+        self.record.update(account=account)
 
     async def finish(self, outcome: str) -> None:
-        await self._book("end_call", self.call_id, outcome=outcome)
+        self.record.end(outcome)

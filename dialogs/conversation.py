@@ -22,24 +22,29 @@ from dialogs.offices import offices
 from dialogs.options import DialogOptions
 from dialogs.promotion import promotion, topic_of
 from dialogs.readings import readings
+from dialogs.record import CallRecord, Outbox, Outcome
 
 log = logging.getLogger(__name__)
 
-# Outcomes stored with the call (PATCH /calls/{id} outcome).
-COMPLETED = "completed"  # the caller said goodbye, or hung up at "anything else?" after a finished task
-HANGUP = "hangup"  # the caller hung up in the middle of a task
-OPERATOR = "operator"  # handed over to an operator
-OPERATOR_CLOSED = "operator_closed"  # needed an operator outside operators' hours
-OPERATOR_FAILED = "operator_failed"  # the transfer did not happen
-CALLBACK = "callback"  # the caller left a callback request for the operators
-TIME_LIMIT = "time_limit"
-SERVICE_ERROR = "service_error"  # the account service failed and the caller did not want an operator
+# Outcomes stored with the call (PATCH /calls/{id} outcome): one enum, shared with ivr.
+COMPLETED = Outcome.COMPLETED
+HANGUP = Outcome.HANGUP
+OPERATOR = Outcome.OPERATOR
+OPERATOR_CLOSED = Outcome.OPERATOR_CLOSED
+OPERATOR_FAILED = Outcome.OPERATOR_FAILED
+CALLBACK = Outcome.CALLBACK
+TIME_LIMIT = Outcome.TIME_LIMIT
+SERVICE_ERROR = Outcome.SERVICE_ERROR
 
 # Escalations at night that get no callback offer: a silent caller, an account service that is down.
 NO_CALLBACK_OFFER = ("backend_error", "no_input")
 
-# Beyond the soft limit checked before each sentence, a hard stop for a channel that hangs.
+# Beyond the soft limit checked before each sentence, a hard stop for a channel that hangs; the
+# goodbye after it has as long again. A channel's own hard limit must leave room for both.
 HARD_LIMIT_GRACE_SECONDS = 30.0
+LIMIT_GRACE_SECONDS = 2 * HARD_LIMIT_GRACE_SECONDS + 5.0
+# At the end of a call without a channel's record (text chat, tests): how long to wait for the API.
+SETTLE_SECONDS = 5.0
 
 Flow = Callable[[Call, str, str], Awaitable[None]]
 
@@ -81,9 +86,20 @@ for _intent in (
 
 
 async def run_conversation(channel: Channel, backend: Backend, options: DialogOptions) -> str:
-    """Hold the whole conversation; returns the call's outcome."""
-    call = Call(channel, backend, options)
+    """Hold the whole conversation; returns the call's outcome.
+
+    The call record is the channel's (`channel.record`, e.g. ivr.CallSession's, which ends it
+    itself if the conversation is cancelled); a channel without one gets a record of its own here,
+    sent behind in memory and waited for (briefly) at the end."""
+    record: CallRecord | None = getattr(channel, "record", None)
+    own: Outbox | None = None
+    if record is None:
+        own = Outbox(backend)
+        await own.start()
+        record = CallRecord(own, channel.call_id, caller=channel.caller)
+    call = Call(channel, backend, options, record=record)
     outcome = HANGUP
+    cancelled = False
     try:
         await call.start()
         async with asyncio.timeout(options.max_call_seconds + HARD_LIMIT_GRACE_SECONDS):
@@ -93,10 +109,22 @@ async def run_conversation(channel: Channel, backend: Backend, options: DialogOp
     except (CallTimeUp, TimeoutError):
         outcome = TIME_LIMIT
         await _last_words(call, prompts.TIME_LIMIT)
+    except asyncio.CancelledError:
+        cancelled = True  # whoever cancelled us knows why the call ended, and writes it
+        raise
     finally:
-        await call.finish(outcome)
+        if not cancelled or own is not None:
+            await call.finish(outcome)
+        if own is not None:
+            await asyncio.shield(_close_own(own, call.call_id))
     log.info("call %s ended: %s", call.call_id, outcome)
     return outcome
+
+
+async def _close_own(outbox: Outbox, call_id: str) -> None:
+    if not await outbox.settle(call_id, SETTLE_SECONDS):
+        log.warning("call %s: the API did not take the whole call record", call_id)
+    await outbox.close(timeout=1.0)
 
 
 def _hung_up(call: Call) -> str:

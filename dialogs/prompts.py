@@ -758,3 +758,11 @@ def static_texts() -> list[str]:
 
 
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+
+
+def reading_refused_summary(reason: str, meter_id: object, value: str) -> str:
+    """For operators: a reading kept while the service was down, refused when it was sent."""
+    return (
+        f"Показание, принятое при недоступном сервисе, отклонено ({reason}): "
+        f"счётчик {meter_id}, значение {value}. Перезвоните абоненту."
+    )

@@ -11,6 +11,10 @@ given by the caller, e.g. a durable outbox replaying it), reused by each retry,
 so a write that timed out after the API stored it is never stored twice. Writes
 are retried a few times on a connection error, a timeout or a 502/503/504;
 reads are not (the dialogs decide what to do when the service is down).
+
+A request is never cancelled in flight: a caller that is cancelled (a hang-up stops the dialog)
+stops waiting, but the request runs to its end under the client's own timeout. Cancelling
+httpx mid-request leaks connection-pool slots under load; `aclose` waits for them.
 """
 
 from __future__ import annotations
@@ -54,18 +58,36 @@ class ApiClient:
         timeout: float = 5.0,
         write_retries: int = 2,
         retry_delay: float = 0.2,
+        max_connections: int = 64,
     ):
         self._write_retries = max(0, write_retries)
         self._retry_delay = retry_delay
+        self._timeout = timeout
+        self._in_flight: set[asyncio.Task[httpx.Response]] = set()
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + PREFIX,
             headers={"Authorization": f"Bearer {token}"},
             transport=transport,
-            timeout=timeout,
+            # Connecting is quick or not at all; a whole request has `timeout`. Waiting for a free
+            # connection counts against it too, so a busy pool is an error, not a hang.
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max(1, max_connections // 2)
+            ),
         )
 
     async def aclose(self) -> None:
+        """Close once the requests still running (their callers gone) have finished."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=self._timeout + 1.0)
         await self._http.aclose()
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One HTTP request that runs to its end even if our caller is cancelled meanwhile."""
+        task = asyncio.ensure_future(self._http.request(method, path, **kwargs))
+        self._in_flight.add(task)
+        task.add_done_callback(_forget(self._in_flight))
+        return await asyncio.shield(task)
 
     async def __aenter__(self) -> ApiClient:
         return self
@@ -84,16 +106,17 @@ class ApiClient:
         json: Any = None,
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        retry_write: bool = False,
     ) -> Any:
-        """One request; a write (with an idempotency key) is retried with the same key."""
+        """One request; a write (with idempotency keys) is retried with the same keys."""
         headers = {"X-Call-Id": call_id} if call_id else {}
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        attempts = 1 + (self._write_retries if idempotency_key is not None else 0)
+        attempts = 1 + (self._write_retries if idempotency_key is not None or retry_write else 0)
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                response = await self._http.request(method, path, json=json, params=params, headers=headers)
+                response = await self._send(method, path, json=json, params=params, headers=headers)
             except httpx.HTTPError as exc:
                 log.warning(
                     "account API unreachable: %s %s: %s", method, path.split("/")[1], type(exc).__name__
@@ -227,6 +250,18 @@ class ApiClient:
             idempotency_key=idempotency_key or new_key(),
         )
 
+    async def add_transcript_lines(self, call_id: str, lines: list[dict[str, Any]]) -> None:
+        """Several lines in one request, in order; each dict has speaker, text, idempotency_key."""
+        body = [
+            {
+                "speaker": line["speaker"],
+                "text": line["text"],
+                "idempotency_key": line.get("idempotency_key") or new_key(),
+            }
+            for line in lines
+        ]
+        await self._request("POST", f"/calls/{_seg(call_id)}/transcript", json=body, retry_write=True)
+
     async def end_call(self, call_id: str, *, outcome: str, idempotency_key: str | None = None) -> None:
         await self._request(
             "PATCH",
@@ -255,3 +290,14 @@ class ApiClient:
         return await self._request(
             "POST", "/escalations", json=body, idempotency_key=idempotency_key or new_key()
         )
+
+
+def _forget(tasks: set[asyncio.Task[httpx.Response]]):
+    """A done callback: drop the task, and read its error so none is reported as never retrieved."""
+
+    def done(task: asyncio.Task[httpx.Response]) -> None:
+        tasks.discard(task)
+        if not task.cancelled():
+            task.exception()
+
+    return done

@@ -3,9 +3,12 @@
 It is the real `dialogs.channel.Channel`: `say` plays synthesised speech at real time and stops
 for barge-in (a key, or a partial result holding at least one real word — never noise or
 `[unk]`, which would make the robot stutter at every cough); `ask` collects speech through the
-recogniser and keys per `DtmfSpec`. The call record and transcript go to the API in order on a
-background queue, so a slow API never delays the robot's voice; on hang-up, whatever the
-dialog was doing, the recogniser is freed and the call record closed.
+recogniser and keys per `DtmfSpec`. The call record has one owner, `dialogs.record.CallRecord`
+(`session.record`, over the process's outbox): the dialog starts and ends it, and the session
+only ends it for a call that ended abnormally (hang-up mid-dialog, a failure, the hard limit).
+Nothing on the voice path waits for the API. On hang-up, whatever the dialog was doing, the
+recogniser is freed. The hard limit is the dialog's own limit plus a grace, so a dialog that
+notices its time is up still says goodbye.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 
-from dialogs.backend import Backend, BackendError, Rejected
+from dialogs.backend import Backend
 from dialogs.channel import DtmfSpec, Hangup, Reply
+from dialogs.conversation import LIMIT_GRACE_SECONDS
+from dialogs.record import CallRecord, Outbox, Outcome
 from speech.asr import Recognition, Recognizer
 from speech.tts import Synthesizer
 from telephony.ami import AmiClient, AmiError, CallInfo
@@ -29,8 +34,12 @@ log = logging.getLogger(__name__)
 Dialog = Callable[["CallSession", Backend], Awaitable[str | None]]
 
 NOISE_WORDS = frozenset({"[unk]", "<unk>"})
-# Outcomes stored on the call record.
-COMPLETED, HANGUP, TRANSFERRED, TIMEOUT, ERROR = "completed", "hangup", "transferred", "timeout", "error"
+# Outcomes this session may store itself (the dialog's own outcome wins when it returns one).
+COMPLETED, HANGUP, TRANSFERRED, TIMEOUT, ERROR = (
+    Outcome.COMPLETED, Outcome.HANGUP, Outcome.OPERATOR, Outcome.TIME_LIMIT, Outcome.SERVICE_ERROR
+)
+# After the call: how long the session waits for the API to take the call record.
+SETTLE_SECONDS = 10.0
 # Close reasons of the AudioSocket call that mean the caller's side went away.
 # After an entry complete by length, a terminator pressed within this time is dropped.
 STRAY_TERMINATOR_SECONDS = 2.0
@@ -62,6 +71,8 @@ class CallSession:
         operators_exten: str = "s",
         utterance_grace: float = 3.0,
         record_transcript: bool = True,
+        outbox: Outbox | None = None,
+        limit_grace: float = LIMIT_GRACE_SECONDS,
     ):
         self.call = call
         self.call_id = call.call_id
@@ -78,6 +89,7 @@ class CallSession:
         self._ami = ami
         self._no_input_timeout = no_input_timeout
         self._max_call_seconds = max_call_seconds
+        self._limit_grace = limit_grace
         self._operators = (operators_context, operators_exten)
         self._utterance_grace = utterance_grace
         # dialogs.conversation keeps the transcript itself (with its own notes for silence and
@@ -96,18 +108,18 @@ class CallSession:
         self._tasks: list[asyncio.Task] = []
         self._feeding = False
         self._stopping = False
-        self._api_queue: asyncio.Queue[Callable[[], Awaitable[object]] | None] = asyncio.Queue()
-        self._api_task: asyncio.Task | None = None
+        # The call record: the process's outbox, or (tests, tools) one of this call's own.
+        self._own_outbox = Outbox(backend) if outbox is None else None
+        self.record = CallRecord(
+            outbox or self._own_outbox, self.call_id, caller=self.caller, channel=self.channel
+        )
 
     # ---- running the call --------------------------------------------------------------------
     async def run(self, dialog: Dialog) -> str:
         """Run `dialog(self, backend)` for this call; returns the outcome stored on the call record."""
         loop = asyncio.get_running_loop()
-        self._api_task = loop.create_task(self._api_worker(), name=f"session-api-{self.call_id}")
-        self._record(lambda: self.backend.start_call(self.call_id, caller=self.caller, channel=self.channel))
-        # The dialog may register the call too (without the channel): ours must come first, but
-        # an API that is slow or down must not hold the greeting for long.
-        await self._drain_api(timeout=2.0)
+        if self._own_outbox is not None:
+            await self._own_outbox.start()
         self._tasks = [
             loop.create_task(self._audio_pump(), name=f"session-audio-{self.call_id}"),
             loop.create_task(self._dtmf_pump(), name=f"session-dtmf-{self.call_id}"),
@@ -119,7 +131,7 @@ class CallSession:
         returned: str | None = None
         dialog_task = loop.create_task(dialog(self, self.backend), name=f"dialog-{self.call_id}")
         try:
-            async with asyncio.timeout(self._max_call_seconds):
+            async with asyncio.timeout(self._max_call_seconds + self._limit_grace):
                 returned = await self._until_done(dialog_task)
             if isinstance(returned, str) and returned:
                 outcome = returned
@@ -128,7 +140,9 @@ class CallSession:
         except Hangup:
             outcome = HANGUP
         except TimeoutError:
-            log.warning("call %s: longer than %.0f s; ending it", self.call_id, self._max_call_seconds)
+            log.warning(
+                "call %s: longer than %.0f s (and its grace); ending it", self.call_id, self._max_call_seconds
+            )
             outcome = TIMEOUT
         except asyncio.CancelledError:
             outcome = ERROR
@@ -167,19 +181,24 @@ class CallSession:
             closed.cancel()
 
     async def _finish(self, outcome: str) -> None:
-        """Whatever happened: stop listening, free the recogniser, close the record, end the leg."""
+        """Whatever happened: stop listening, free the recogniser, end the leg, close the record
+        (unless the dialog did), then give the API a moment to take it."""
         await self._stop_pumps()
         if self._recognizer is not None:
             try:
                 self._recognizer.close()
             except Exception:
                 log.exception("call %s: closing the recogniser failed", self.call_id)
-        self._record(lambda: self.backend.end_call(self.call_id, outcome=outcome))
-        await self._drain_api(timeout=10.0)
+        if self.record.end(outcome):
+            log.info("call %s: record closed by the session (%s)", self.call_id, outcome)
         if self._transferred:
             await self.call.release()  # the channel lives on in the operators' queue
         elif not self.call.is_closed:
             await self.call.hangup()
+        if not await self.record.settle(SETTLE_SECONDS):
+            log.warning("call %s: the API has not taken the call record yet (kept for it)", self.call_id)
+        if self._own_outbox is not None:
+            await self._own_outbox.close(timeout=1.0)
         log.info("call %s: ended (%s)", self.call_id, outcome)
 
     async def _stop_pumps(self) -> None:
@@ -232,7 +251,7 @@ class CallSession:
         if self._ami is None or not self.channel or self.call.is_closed:
             log.warning("call %s: cannot transfer (no AMI or no channel known)", self.call_id)
             return False
-        await self._drain_api(timeout=5.0)  # the operator console should see the whole transcript
+        await self.record.settle(5.0)  # the operator console should see the whole transcript
         try:
             await self._ami.redirect(self.channel, *self._operators)
         except AmiError as exc:
@@ -400,30 +419,4 @@ class CallSession:
     def _add_transcript(self, speaker: str, text: str) -> None:
         self.transcript.append((speaker, text))
         if self._record_transcript:
-            self._record(lambda: self.backend.add_transcript(self.call_id, speaker, text))
-
-    def _record(self, make: Callable[[], Awaitable[object]]) -> None:
-        self._api_queue.put_nowait(make)
-
-    async def _api_worker(self) -> None:
-        while True:
-            make = await self._api_queue.get()
-            try:
-                if make is None:
-                    return
-                await make()
-            except (BackendError, Rejected) as exc:
-                log.warning("call %s: recording the call failed: %s", self.call_id, exc)
-            except Exception:
-                log.exception("call %s: recording the call failed", self.call_id)
-            finally:
-                self._api_queue.task_done()
-
-    async def _drain_api(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._api_queue.join(), timeout)
-        except TimeoutError:
-            log.warning("call %s: the API did not take the call record within %.0f s", self.call_id, timeout)
-        if self.outcome is not None and self._api_task is not None:
-            self._api_task.cancel()
-            await asyncio.gather(self._api_task, return_exceptions=True)
+            self.record.line(speaker, text)

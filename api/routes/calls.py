@@ -214,20 +214,48 @@ def _line_json(line: TranscriptLine) -> dict[str, Any]:
     }
 
 
+MAX_LINES_PER_REQUEST = 200
+TranscriptLines = Annotated[list[TranscriptBody], Field(min_length=1, max_length=MAX_LINES_PER_REQUEST)]
+
+
 @router.post(
-    "/calls/{call_id}/transcript", status_code=201, summary="Append a transcript line (once per key)"
+    "/calls/{call_id}/transcript",
+    status_code=201,
+    summary="Append a transcript line, or a list of them in order (each once per key)",
 )
 def add_transcript(
     request: Request,
     call_id: CallId,
-    body: TranscriptBody,
+    body: TranscriptBody | TranscriptLines,
     session: SessionDep,
     _who: IvrDep,
     response: Response,
     key_header: IdempotencyHeader = None,
-) -> dict[str, Any]:
-    key = idempotency_key(key_header, body.idempotency_key)
+) -> Any:
+    """One line, or a list (the IVR's outbox sends a call's lines in a handful of requests). In a
+    list each line carries its own `idempotency_key`: a retried list stores only the lines missing."""
     call = _call(session, call_id)
+    if isinstance(body, list):
+        if key_header is not None:
+            raise ApiError(
+                422, "invalid_idempotency_key", "A list of lines carries one idempotency_key per line."
+            )
+        at = now(request)
+        lines = [_store_line(session, call, line, line.idempotency_key, at) for line in body]
+        if all(replayed for _, replayed in lines):
+            _replayed(response)
+        return [_line_json(line) for line, _ in lines]
+    key = idempotency_key(key_header, body.idempotency_key)
+    line, replayed = _store_line(session, call, body, key, now(request))
+    if replayed:
+        _replayed(response)
+    return _line_json(line)
+
+
+def _store_line(
+    session: Session, call: Call, body: TranscriptBody, key: str | None, at: datetime
+) -> tuple[TranscriptLine, bool]:
+    """Store one line once per key; True with it when it was there already."""
 
     def stored() -> TranscriptLine | None:
         if key is None:
@@ -242,11 +270,8 @@ def add_transcript(
         return line
 
     if (line := stored()) is not None:
-        _replayed(response)
-        return _line_json(line)
-    line = TranscriptLine(
-        call_id=call.id, at=now(request), speaker=body.speaker, text=body.text, idempotency_key=key
-    )
+        return line, True
+    line = TranscriptLine(call_id=call.id, at=at, speaker=body.speaker, text=body.text, idempotency_key=key)
     session.add(line)
     try:
         session.commit()
@@ -254,8 +279,8 @@ def add_transcript(
         session.rollback()
         if (line := stored()) is None:
             raise
-        _replayed(response)
-    return _line_json(line)
+        return line, True
+    return line, False
 
 
 @router.get("/calls", summary="Calls, newest first (active=true: calls still going on)")

@@ -73,19 +73,23 @@ class RecordingBackend:
     def __init__(self) -> None:
         self.log: list[tuple[Any, ...]] = []
 
-    async def start_call(self, call_id: str, *, caller: str | None, channel: str | None = None) -> None:
+    async def start_call(
+        self, call_id: str, *, caller: str | None, channel: str | None = None, idempotency_key: str = ""
+    ) -> None:
         self.log.append(("start", call_id, caller, channel))
 
-    async def update_call(self, call_id: str, **fields: Any) -> None:
+    async def update_call(self, call_id: str, *, idempotency_key: str = "", **fields: Any) -> None:
         self.log.append(("update", call_id, fields))
 
-    async def add_transcript(self, call_id: str, speaker: str, text: str) -> None:
+    async def add_transcript(
+        self, call_id: str, speaker: str, text: str, *, idempotency_key: str = ""
+    ) -> None:
         self.log.append(("transcript", speaker, text))
 
-    async def end_call(self, call_id: str, *, outcome: str) -> None:
+    async def end_call(self, call_id: str, *, outcome: str, idempotency_key: str = "") -> None:
         self.log.append(("end", call_id, outcome))
 
-    async def escalate(self, call_id: str, **fields: Any) -> dict:
+    async def escalate(self, call_id: str, *, idempotency_key: str = "", **fields: Any) -> dict:
         self.log.append(("escalate", call_id, fields))
         return {"id": 1, "status": "open"}
 

@@ -269,9 +269,9 @@ async def test_a_failing_dialog_closes_the_record_and_the_call():
         raise KeyError("bug")
 
     async with Harness(dialog) as h:
-        assert await asyncio.wait_for(h.outcome, 10) == "error"
+        assert await asyncio.wait_for(h.outcome, 10) == "service_error"
         await asyncio.wait_for(h.peer.eof.wait(), 5)
-    assert h.backend.log[-1] == ("end", h.session.call_id, "error")
+    assert h.backend.log[-1] == ("end", h.session.call_id, "service_error")
     assert h.peer.kinds()[-1] == Kind.HANGUP
 
 
@@ -280,8 +280,9 @@ async def test_a_call_never_lasts_longer_than_the_limit():
         while True:
             await ch.ask("Алло?", dtmf=DtmfSpec(), timeout=0.2)
 
-    async with Harness(dialog, max_call_seconds=1.0) as h:
-        assert await asyncio.wait_for(h.outcome, 10) == "timeout"
+    async with Harness(dialog, max_call_seconds=1.0, limit_grace=0.5) as h:
+        assert await asyncio.wait_for(h.outcome, 10) == "time_limit"
+    assert h.backend.kinds().count("end") == 1
 
 
 async def test_transfer_without_ami_says_no():
@@ -330,21 +331,32 @@ async def test_a_dialog_that_keeps_its_own_transcript_gets_no_duplicates():
     assert h.backend.kinds() == ["start", "end"]
 
 
-async def test_the_call_is_registered_before_the_dialog_starts():
-    """Dialogs register the call too (without the channel); the API keeps the first registration."""
+async def test_the_call_record_is_written_once_behind_a_slow_api():
+    """The record has one owner: a dialog that starts and ends it gets one start (with the
+    channel the session knows) and one end; the voice never waits for a slow API."""
 
     class SlowApi(RecordingBackend):
-        async def start_call(self, call_id, *, caller, channel=None):
+        async def start_call(self, call_id, *, caller, channel=None, idempotency_key=""):
             await asyncio.sleep(0.3)
             await super().start_call(call_id, caller=caller, channel=channel)
 
+    said_at = []
+
     async def dialog(ch, backend):
-        backend.log.append(("dialog started",))
+        ch.record.start()
+        said_at.append(asyncio.get_running_loop().time())
+        await ch.say("Здравствуйте")
+        ch.record.start()  # a second start writes nothing
+        ch.record.end("completed")
+        return "completed"
 
     async with Harness(dialog) as h:
         h.backend = SlowApi()
+        started = asyncio.get_running_loop().time()
         await asyncio.wait_for(h.outcome, 10)
-    assert h.backend.kinds()[:2] == ["start", "dialog started"]
+    assert said_at[0] - started < 0.25
+    assert h.backend.kinds() == ["start", "transcript", "end"]
+    assert h.backend.log[0][3] == "Local/test;1"
 
 
 @pytest.mark.parametrize("late", [False, True])
