@@ -28,6 +28,7 @@ REASONS = {
     "instalments": "Рассрочка или отсрочка",
     "register_help": "Помочь с личным кабинетом",
     "callback_request": "Просит перезвонить",
+    "reading_refused": "Показание не принято сервисом",
 }
 
 # Dialog steps the IVR reports with PATCH /calls/{id} {"step": ...}.

@@ -151,7 +151,7 @@ async def stack(sandbox, ami, demo_database, speech_cache, tmp_path):
 async def test_balance_by_keypad(stack):
     caller = await stack.call()
     session = caller.session
-    await caller.when("что вас интересует", "1")  # balance
+    await caller.when("Баланс — один", "1")  # balance
     await caller.when("оканчивается на", "1")  # yes, the account on file for my number is mine
     await caller.when("подробнее", "2")  # no details
     await caller.when("Чем ещё могу помочь", "9")  # goodbye
@@ -176,7 +176,7 @@ async def test_a_reading_by_keypad_is_stored_exactly_once(stack):
     before = (await stack.api(f"/accounts/{ACCOUNT}/readings"))["readings"]
     caller = await stack.call()
     session = caller.session
-    await caller.when("что вас интересует", "2")  # meter readings
+    await caller.when("Баланс — один", "2")  # meter readings
     await caller.when("оканчивается на", "1")
     value = int(Decimal(meters[0]["last_reading"]["value"])) + 3  # a plausible month's use
     await caller.when("новое показание", f"{value}#")  # keys lead after a keyed answer
@@ -205,7 +205,7 @@ async def test_operator_escalation_is_stored_before_the_redirect(stack):
     try:
         caller = await stack.call()
         session = caller.session
-        await caller.when("что вас интересует", "0")  # an operator, please
+        await caller.when("Баланс — один", "0")  # an operator, please
         finished = await stack.service.wait_finished(session.call_id, timeout=60)
     finally:
         del stack.ami.redirect

@@ -140,11 +140,11 @@ async def test_transfer_redirects_the_caller_into_the_operators_queue(sandbox, a
     try:
         event = await asyncio.wait_for(queued, 10)
         assert transferred == [True]
-        assert session.outcome == "transferred"
+        assert session.outcome == "operator"
         assert event.get("Id") == call_id and event.get("Channel") == session.channel
         queue = await asyncio.to_thread(sandbox.cli, "queue show operators")
         assert session.channel in queue  # waiting for an operator, with music on hold
-        assert backend.log[-1] == ("end", call_id, "transferred")
+        assert backend.log[-1] == ("end", call_id, "operator")
         assert session.call.close_reason in ("released", "peer_closed", "peer_hangup")
     finally:
         remove()
