@@ -16,7 +16,10 @@ from sqlalchemy.orm import Session
 
 from api import campaigns
 from api.campaigns import DEFAULT_BANDS, Limits, band_of, parse_bands
-from tests.dialogs.demo_api import ACCOUNT, DEBTOR, PHONE, build_template
+
+# The demo's accounts (tests/dialogs/demo_api.py, imported lazily: importing it at collection time
+# changes how other API tests' apps are built).
+ACCOUNT, DEBTOR, PHONE = "001110011-7", "002220022-0", "79001110011"
 
 ZONE = ZoneInfo("Asia/Novokuznetsk")
 THURSDAY = datetime(2025, 11, 20, 12, 0, tzinfo=ZONE)  # the demo's day
@@ -24,6 +27,8 @@ THURSDAY = datetime(2025, 11, 20, 12, 0, tzinfo=ZONE)  # the demo's day
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
+    from tests.dialogs.demo_api import build_template
+
     return build_template(tmp_path_factory.mktemp("campaign-demo"))
 
 
