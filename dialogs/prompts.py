@@ -676,6 +676,7 @@ ESCALATION_REASONS = {
     "instalments": "просит рассрочку или отсрочку",
     "register_help": "нужна помощь с регистрацией в личном кабинете",
     "callback_request": "просит перезвонить",
+    "reading_refused": "показание, принятое без сервиса, не принято",
 }
 TOPIC_NAMES = {
     "balance": "баланс",
