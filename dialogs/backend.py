@@ -28,6 +28,12 @@ class Rejected(Exception):
         self.data = data or {}
 
 
+def known_down(backend: object) -> bool:
+    """True when the backend already knows the service is down (`available` is False, e.g. the
+    IVR's client with its circuit breaker open): say so before asking the caller for anything."""
+    return getattr(backend, "available", True) is False
+
+
 class Backend(Protocol):
     async def accounts_for_phone(self, phone: str) -> list[str]:
         """Accounts whose phones on file include `phone` (any spelling: +7…, 8…)."""

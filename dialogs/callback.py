@@ -11,7 +11,6 @@ import logging
 import re
 
 from dialogs import hours, policy, prompts, spoken
-from dialogs.backend import BackendError, Rejected
 from dialogs.channel import Reply
 from dialogs.context import Call
 from dialogs.understanding import corrected
@@ -57,13 +56,12 @@ async def offer(call: Call, reason: str, *, ask_first: bool = True) -> bool:
         await call.say(prompts.CALLBACK_NUMBER_GIVE_UP)
         return False
     summary = prompts.callback_summary(phone, reason, call.topics, call.account)
-    try:
-        await call.backend.escalate(
-            call.call_id, reason="callback_request", account=call.account, verified=call.verified,
-            summary=summary,
+    try:  # kept on the robot's side first (sent when the API can take it): "принята" is then true
+        await call.record.keep_escalation(
+            reason="callback_request", account=call.account, verified=call.verified, summary=summary
         )
-    except (BackendError, Rejected) as exc:
-        log.warning("call %s: callback request not stored (%s)", call.call_id, exc)
+    except Exception:
+        log.exception("call %s: callback request not kept", call.call_id)
         await call.say(prompts.CALLBACK_NOT_STORED)
         return False
     call.callback_requested = True

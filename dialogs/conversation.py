@@ -219,7 +219,8 @@ async def _night(call: Call, reason: str) -> str | None:
 
 
 async def _service_down(call: Call) -> str:
-    await call.say(prompts.SERVICE_DOWN)
+    kept = call.record.kept_readings > 0  # only then is anything promised
+    await call.say(prompts.SERVICE_DOWN_READINGS_KEPT if kept else prompts.SERVICE_DOWN)
     try:
         wants_operator = await policy.confirm(call, prompts.OFFER_OPERATOR)
     except Escalate:

@@ -9,7 +9,7 @@ back in groups and confirmed; an unknown number is said plainly.
 from __future__ import annotations
 
 from dialogs import answers, policy, prompts, spoken
-from dialogs.backend import Rejected
+from dialogs.backend import BackendError, Rejected, known_down
 from dialogs.channel import DtmfSpec, Reply
 from dialogs.context import Call, Escalate
 
@@ -26,6 +26,8 @@ async def identify(call: Call) -> str:
     """The caller's account, confirmed; raises Escalate after too many unknown numbers."""
     if call.account:
         return call.account
+    if known_down(call.backend):  # no use asking for a number nobody can look up
+        raise BackendError("account service known to be down")
     account = await _from_phone(call)
     if account is None:
         account = await _from_number(call)

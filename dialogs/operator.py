@@ -1,8 +1,9 @@
 """Handing the call to a person: the escalation stored first, then the transfer.
 
-Why stored first: the operator console shows the caller's account, whether
+Why kept first: the operator console shows the caller's account, whether
 they were verified, what they asked and the transcript the moment the call
-rings there. Outside the operators' hours the caller hears when to call back.
+rings there (the call record's outbox sends it ahead of the transfer, and
+keeps it on disk if the API is down). Outside the operators' hours the caller hears when to call back.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import logging
 
 from dialogs import hours, prompts
-from dialogs.backend import BackendError, Rejected
 from dialogs.context import Call
 
 log = logging.getLogger(__name__)
@@ -33,12 +33,12 @@ async def hand_over(call: Call, reason: str) -> str:
         return CLOSED
     await call.say(prompts.OPERATOR_CONNECTING)
     summary = prompts.escalation_summary(reason, call.topics, call.account, call.verified)
-    try:
-        await call.backend.escalate(
-            call.call_id, reason=reason, account=call.account, verified=call.verified, summary=summary
+    try:  # kept before the transfer, sent behind it: a slow or down API never delays the caller
+        await call.record.keep_escalation(
+            reason=reason, account=call.account, verified=call.verified, summary=summary
         )
-    except (BackendError, Rejected) as exc:  # the caller still gets a person, only without the context
-        log.warning("call %s: escalation not stored (%s); transferring anyway", call.call_id, exc)
+    except Exception:  # the caller still gets a person, only without the context
+        log.exception("call %s: escalation not kept; transferring anyway", call.call_id)
     await call.step("operator")
     if await call.channel.transfer_to_operator():
         return TRANSFERRED

@@ -149,7 +149,12 @@ SLOWER_OK = "Хорошо, буду говорить медленнее."
 NOT_HEARD = "Я вас не слышу."
 NOT_UNDERSTOOD = "Извините, я не понял."
 TIME_LIMIT = "Время звонка истекло. Пожалуйста, позвоните нам ещё раз. До свидания!"
-SERVICE_DOWN = "Извините, сервис сейчас не отвечает. Ваши данные не потеряны."
+SERVICE_DOWN = "Извините, сервис сейчас не отвечает."
+# Said only when this call's confirmed readings really are kept on the robot's side (ivr.outbox).
+SERVICE_DOWN_READINGS_KEPT = (
+    "Извините, сервис сейчас не отвечает. Показания, которые вы подтвердили, сохранены "
+    "и будут переданы, как только он заработает."
+)
 CALL_LATER = "Пожалуйста, позвоните позже. До свидания!"
 
 # ---------------------------------------------------------------------------
@@ -383,6 +388,10 @@ READING_NEXT = Question(
 
 def reading_readback(spoken_value: str, service_name: str) -> Question:
     return yes_no(f"Показание {spoken_value}, счётчик: {service_name}. Верно?")
+
+
+# The account service did not answer, but the confirmed reading is kept on disk and sent later.
+READING_KEPT = "Показание записано. Сервис сейчас не отвечает: мы передадим его, как только он заработает."
 
 
 def reading_stored(spoken_consumption: str | None) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dialogs import answers, policy, prompts, spoken
-from dialogs.backend import Rejected
+from dialogs.backend import BackendError, Rejected
 from dialogs.context import Call, Escalate
 from dialogs.prompts import Question
 from dialogs.verify import identified_and_verified
@@ -107,6 +107,8 @@ async def _submit(call: Call, account: str, meter: dict[str, Any], value: Decima
         stored = await call.backend.submit_reading(account, meter["id"], value, call_id=call.call_id)
     except Rejected as refusal:
         return await _explain(call, meter, refusal)
+    except BackendError as exc:
+        return await _keep(call, account, meter, value, exc)
     call.stored_meters.add(meter["id"])
     consumption = stored.get("consumption")
     await call.say(
@@ -114,6 +116,21 @@ async def _submit(call: Call, account: str, meter: dict[str, Any], value: Decima
             spoken.say_reading(Decimal(str(consumption)), unit) if consumption is not None else None
         )
     )
+    return True
+
+
+async def _keep(
+    call: Call, account: str, meter: dict[str, Any], value: Decimal, failure: BackendError
+) -> bool:
+    """The service did not answer: keep the confirmed reading on the robot's side (the call record's
+    outbox, on disk in production) and say so only once it is kept; it is sent when the API is back.
+    If even that fails, the caller hears the service is down and nothing is promised."""
+    try:
+        await call.record.keep_reading(account, meter["id"], value, verified=call.verified)
+    except Exception as exc:
+        raise failure from exc
+    call.stored_meters.add(meter["id"])
+    await call.say(prompts.READING_KEPT)
     return True
 
 

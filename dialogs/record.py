@@ -331,6 +331,7 @@ class CallRecord:
         self.channel = channel
         self.started = False
         self.outcome: str | None = None
+        self.kept_readings = 0  # confirmed readings kept for the API while it could not take them
 
     @property
     def ended(self) -> bool:
@@ -372,6 +373,15 @@ class CallRecord:
         body = {"reason": reason, "account": account, "verified": verified, "summary": summary}
         self._put("escalation", body)
 
+    async def keep_escalation(
+        self, *, reason: str, account: str | None, verified: bool, summary: str = ""
+    ) -> None:
+        """An escalation (a handover's context, a callback request) kept before the robot speaks of it;
+        returns once it is in the store, then it reaches the API whenever the API can take it."""
+        self.start()
+        body = {"reason": reason, "account": account, "verified": verified, "summary": summary}
+        await self.outbox.put_kept(Entry(self.call_id, "escalation", body))
+
     async def keep_reading(
         self, account: str, meter_id: int, value: Decimal, *, verified: bool = True
     ) -> None:
@@ -382,6 +392,7 @@ class CallRecord:
                 "verified": verified}
         key = uuid.uuid5(uuid.NAMESPACE_URL, f"reading/{self.call_id}/{int(meter_id)}").hex
         await self.outbox.put_kept(Entry(self.call_id, "reading", body, key=key))
+        self.kept_readings += 1
 
     async def settle(self, timeout: float) -> bool:
         """Wait (bounded) until the API has this call's record, or its sending waits for a retry."""

@@ -29,6 +29,7 @@ from urllib.parse import quote
 import httpx
 
 from dialogs.backend import BackendError, Rejected
+from ivr.breaker import CircuitBreaker
 
 log = logging.getLogger("ivr.api_client")
 
@@ -59,11 +60,17 @@ class ApiClient:
         write_retries: int = 2,
         retry_delay: float = 0.2,
         max_connections: int = 64,
+        breaker_threshold: int = 3,
+        probe_interval: float = 1.0,
     ):
         self._write_retries = max(0, write_retries)
         self._retry_delay = retry_delay
         self._timeout = timeout
         self._in_flight: set[asyncio.Task[httpx.Response]] = set()
+        self._root = base_url.rstrip("/")
+        self.breaker = CircuitBreaker(
+            self._healthy, threshold=breaker_threshold, probe_interval=probe_interval
+        )
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + PREFIX,
             headers={"Authorization": f"Bearer {token}"},
@@ -76,8 +83,22 @@ class ApiClient:
             ),
         )
 
+    @property
+    def available(self) -> bool:
+        """False while the circuit breaker holds the API for down (see ivr.breaker)."""
+        return not self.breaker.is_open
+
+    async def _healthy(self) -> bool:
+        """The breaker's probe: the API's health answer, under a short timeout."""
+        try:
+            response = await self._send("GET", f"{self._root}/healthz", timeout=min(self._timeout, 1.0))
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
     async def aclose(self) -> None:
         """Close once the requests still running (their callers gone) have finished."""
+        await self.breaker.aclose()
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=self._timeout + 1.0)
         await self._http.aclose()
@@ -109,6 +130,8 @@ class ApiClient:
         retry_write: bool = False,
     ) -> Any:
         """One request; a write (with idempotency keys) is retried with the same keys."""
+        if self.breaker.is_open:  # known down: the caller hears it now, not after a timeout
+            raise BackendError("account API down (circuit open)")
         headers = {"X-Call-Id": call_id} if call_id else {}
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
@@ -122,13 +145,16 @@ class ApiClient:
                     "account API unreachable: %s %s: %s", method, path.split("/")[1], type(exc).__name__
                 )
                 if last:
+                    self.breaker.failed(refused=isinstance(exc, httpx.ConnectError))
                     raise BackendError(f"account API unreachable: {type(exc).__name__}: {exc}") from exc
             else:
                 if response.status_code not in RETRY_STATUSES or last:
                     break
             await asyncio.sleep(self._retry_delay * (attempt + 1))
         if response.status_code >= 500:
+            self.breaker.failed()
             raise BackendError(f"account API answered {response.status_code}")
+        self.breaker.succeeded()
         try:
             body = response.json() if response.content else None
         except ValueError as exc:

@@ -109,11 +109,17 @@ async def _prerender(synthesizer, texts: list[str]) -> None:
 async def run_ivr(settings: Settings, stop: asyncio.Event, *, use_ami: bool = True, on_ready=None) -> None:
     """The IVR until `stop` is set: AudioSocket server, AMI adapter, conversation per call."""
     from dialogs.prompts import static_texts
+    from dialogs.record import Outbox
+    from ivr.outbox import SqliteStore, outbox_path
     from ivr.service import HotlineService
     from telephony.ami import AmiClient
 
     synthesizer, recognizer_factory = _speech(settings)
     backend = _api_client(settings)
+    # What callers confirm is kept on disk before the robot says so, and sent (again) from there.
+    store = SqliteStore(outbox_path(settings.data_dir, settings.audiosocket_port))
+    outbox = Outbox(backend, store)
+    await outbox.start()
     ami = None
     secret = _ami_secret(settings) if use_ami else None
     if use_ami and not secret:
@@ -129,6 +135,7 @@ async def run_ivr(settings: Settings, stop: asyncio.Event, *, use_ami: bool = Tr
         recognizer_factory=recognizer_factory,
         ami=ami,
         record_transcript=False,  # dialogs.conversation keeps the transcript
+        outbox=outbox,
     )
     prerender = asyncio.create_task(_prerender(synthesizer, static_texts()))
     await service.start()
@@ -142,6 +149,8 @@ async def run_ivr(settings: Settings, stop: asyncio.Event, *, use_ami: bool = Tr
         await service.close()
         if ami is not None:
             await ami.close()
+        await outbox.close()  # what the API has not taken yet stays in the file for the next start
+        await store.close()
         with contextlib.suppress(Exception):
             await backend.aclose()
 

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable
 
 from dialogs.backend import Backend
+from dialogs.record import Outbox
 from ivr.session import CallSession, Dialog
 from speech.asr import Recognizer
 from speech.tts import Synthesizer
@@ -41,6 +42,7 @@ class HotlineService:
         no_input_timeout: float = 6.0,
         max_call_seconds: float = 600.0,
         record_transcript: bool = True,
+        outbox: Outbox | None = None,
     ):
         self._dialog = dialog
         self._backend = backend
@@ -53,6 +55,7 @@ class HotlineService:
             no_input_timeout=no_input_timeout,
             max_call_seconds=max_call_seconds,
             record_transcript=record_transcript,
+            outbox=outbox,
         )
         self.server = AudioSocketServer(self._handle, host, port, idle_timeout=idle_timeout)
         self.sessions: dict[str, CallSession] = {}
