@@ -9,14 +9,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import threading
-from collections.abc import Sequence
-from concurrent.futures import Executor
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from speech.audio import PHONE_RATE, SAMPLE_WIDTH, StreamResampler
+from speech.endpoint import Endpointer
 from speech.models import (
     NO_MODEL_MESSAGE,
     ModelError,
@@ -27,7 +30,9 @@ from speech.models import (
 )
 
 if TYPE_CHECKING:
-    from ivr.settings import Settings
+    import vosk
+
+    from speech.settings import SpeechSettings
 
 
 @dataclass(frozen=True)
@@ -38,12 +43,16 @@ class Recognition:
     text: str
 
 
+Completeness = Callable[[str], bool]
+
+
 class Recognizer(Protocol):
     """One per call. Fed 20 ms frames of 8 kHz signed 16-bit little-endian mono audio."""
 
-    def set_grammar(self, phrases: Sequence[str] | None) -> None:
+    def set_grammar(self, phrases: Sequence[str] | None, *, complete: Completeness | None = None) -> None:
         """Restrict recognition to these words/phrases for the next question (None: free speech).
-        Also resets the utterance state."""
+        Also resets the utterance state. `complete(text)`: True when a partial result already
+        is a whole answer to the question, so the utterance may end sooner."""
 
     async def feed(self, frame: bytes) -> Recognition | None:
         """Decode one frame off the event loop; return a partial or final result, if any."""
@@ -67,7 +76,7 @@ class SpeechModel:
     (`load_model`); recognisers are cheap and made per call with `recognizer()`.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_idle: int = 24, workers: int | None = None) -> None:
         import vosk
 
         vosk.SetLogLevel(0 if log.isEnabledFor(logging.DEBUG) else -1)
@@ -80,6 +89,15 @@ class SpeechModel:
         self._grammar_warned = False
         # The dialogs ask the same few grammars (≈1,300 words each) again and again: checked once.
         self._usable: dict[tuple[str, ...], list[str]] = {}
+        # Idle native recognisers by grammar (JSON; "[]" free speech), newest grammar last.
+        # Why: building a decoding graph (SetGrammar, or a new recogniser) costs 100–130 ms of
+        # CPU and throws away the lazily expanded graph cache; a finalised recogniser is clean
+        # and can serve the next question (of any call) that uses the same grammar.
+        self._idle: OrderedDict[str, list[vosk.KaldiRecognizer]] = OrderedDict()
+        self._idle_count = 0
+        self.max_idle = max_idle
+        self._executor: ThreadPoolExecutor | None = None
+        self._workers = workers
 
     def __repr__(self) -> str:
         return f"SpeechModel({str(self.path)!r}, {self.sample_rate} Hz, grammars={self.grammars})"
@@ -138,8 +156,67 @@ class SpeechModel:
         log.warning("model %s has a fixed graph (HCLG): per-question grammars are ignored, "
                     "recognition is free speech", self.path.name)
 
-    def recognizer(self, *, executor: Executor | None = None, chunk_ms: int = 100) -> VoskRecognizer:
-        return VoskRecognizer(self, executor=executor, chunk_ms=chunk_ms)
+    def recognizer(self, *, executor: Executor | None = None, chunk_ms: int = 100,
+                   endpointing: bool = True) -> VoskRecognizer:
+        return VoskRecognizer(self, executor=executor, chunk_ms=chunk_ms, endpointing=endpointing)
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """The decoding threads, one per core: recognition never queues behind speech synthesis
+        or database work on asyncio's default executor, and never runs on the event loop."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self._workers or os.cpu_count() or 2, thread_name_prefix="asr"
+                )
+            return self._executor
+
+    def grammar_json(self, phrases: Sequence[str] | None) -> str:
+        """Vosk's grammar for `phrases` ("[]": free speech), with the warnings it deserves."""
+        if phrases is None:
+            return "[]"
+        if not self.grammars:
+            self.warn_no_grammars_once()
+            return "[]"
+        usable = self.usable_phrases(phrases)
+        if not usable:
+            log.warning("no grammar phrase is in the vocabulary (%d phrases, e.g. %r); free speech",
+                        len(phrases), list(phrases)[:5])
+            return "[]"
+        return json.dumps(usable, ensure_ascii=False)
+
+    def take(self, grammar: str) -> vosk.KaldiRecognizer:
+        """A clean native recogniser for `grammar`: an idle one if any, else a new one."""
+        import vosk
+
+        with self._lock:
+            idle = self._idle.get(grammar)
+            if idle:
+                self._idle.move_to_end(grammar)
+                self._idle_count -= 1
+                return idle.pop()
+        if grammar != "[]" and self.grammars:
+            return vosk.KaldiRecognizer(self.vosk_model, self.sample_rate, grammar)
+        return vosk.KaldiRecognizer(self.vosk_model, self.sample_rate)
+
+    def give(self, grammar: str, rec: vosk.KaldiRecognizer) -> None:
+        """Keep a finalised recogniser for the next question with this grammar (bounded: past
+        `max_idle` the least recently used grammar's are freed)."""
+        with self._lock:
+            self._idle.setdefault(grammar, []).append(rec)
+            self._idle.move_to_end(grammar)
+            self._idle_count += 1
+            while self._idle_count > self.max_idle:
+                oldest = next(iter(self._idle))
+                recs = self._idle[oldest]
+                recs.pop(0)
+                self._idle_count -= 1
+                if not recs:
+                    del self._idle[oldest]
+
+    @property
+    def idle_recognizers(self) -> int:
+        return self._idle_count
 
 
 _loaded: dict[Path, SpeechModel] = {}
@@ -159,7 +236,7 @@ def load_model(path: Path | str) -> SpeechModel:
         return model
 
 
-def load_configured_model(settings: Settings) -> SpeechModel | None:
+def load_configured_model(settings: SpeechSettings) -> SpeechModel | None:
     """The model the settings point at, or None with a clear log line (the hotline then works by keypad)."""
     try:
         path = find_model(settings.models_dir, settings.vosk_model)
@@ -173,75 +250,125 @@ def load_configured_model(settings: Settings) -> SpeechModel | None:
 
 
 class VoskRecognizer:
-    """`Recognizer` on Vosk: one per call, decoding in a worker thread.
+    """`Recognizer` on Vosk: one per call, decoding on the model's thread pool.
 
-    8 kHz phone frames are resampled to the model's rate by a soxr stream that
-    keeps its state across frames, and gathered into `chunk_ms` chunks so a call
-    costs one thread hop per chunk, not per 20 ms frame. Partial results (for
-    barge-in) come with each chunk whose best guess changed; a final comes on
-    Vosk's endpoint (the model's `model.conf` rules). Empty finals (silence) are
-    not reported: the dialog's own no-input timer handles silence.
+    Endpointing is ours (`speech.endpoint`): a voice-activity detector sees every 20 ms frame
+    on the event loop (µs each); only speech, with a short pre-roll, is resampled to the
+    model's rate and decoded, in `chunk_ms` chunks (one thread hop per chunk). A hangover
+    after the last voiced frame ends the utterance: the recogniser is finalised at once and
+    its final returned — sooner when the last partial already is a complete answer
+    (`complete`). Partial results (for barge-in) come with each chunk whose best guess
+    changed. Empty finals (noise that said nothing) are not reported unless a partial was,
+    so the session knows the utterance is over. `endpointing=False` is Vosk's own
+    endpointing on every frame (the model's `model.conf` rules), kept for comparison.
 
-    `set_grammar` resets the utterance; the native reset runs in the worker before
-    the next audio: `FinalResult()` ends the utterance and frees the decoder and
-    feature pipeline, and `SetGrammar` builds a fresh decoding graph, so the
-    lazily expanded graph cache does not grow over a long call.
+    Native recognisers come from the model's pool, one per grammar: a question with another
+    grammar swaps the finalised recogniser for one already built for that grammar, so no
+    graph is rebuilt per question. Nothing here takes the decoding lock on the event loop:
+    `set_grammar` only notes the wish, `close` hands the release to the decoding threads.
     """
 
     def __init__(self, model: SpeechModel, *, executor: Executor | None = None, chunk_ms: int = 100,
-                 input_rate: int = PHONE_RATE) -> None:
-        import vosk
-
+                 input_rate: int = PHONE_RATE, endpointing: bool = True,
+                 endpointer: Endpointer | None = None, early_ms: int = 60) -> None:
         self.model = model
-        self._executor = executor
-        self._rec: vosk.KaldiRecognizer | None = vosk.KaldiRecognizer(model.vosk_model, model.sample_rate)
+        self._executor = executor or model.executor
+        self._endpointer = endpointer or (Endpointer() if endpointing else None)
+        self._early_ms = early_ms
         self._resampler = StreamResampler(input_rate, model.sample_rate)
         self._chunk_bytes = max(1, input_rate * chunk_ms // 1000) * SAMPLE_WIDTH
         self._buffer = bytearray()
-        self._lock = threading.Lock()
-        self._grammar = "[]"  # Vosk's spelling of "no grammar: free speech"
+        self._lock = threading.Lock()  # the native recogniser: worker threads only
+        # worker side (under self._lock)
+        self._rec: vosk.KaldiRecognizer | None = None
+        self._rec_grammar = "[]"
+        self._dirty = False  # audio decoded since the last final
+        self._failed = False
+        # loop side
+        self._phrases: tuple[str, ...] | None = None
         self._reset_pending = False
+        self._closed = False
         self._last_partial = ""
+        self._heard = False  # a partial was reported in this utterance
+        self._complete: Completeness | None = None
+        self._early = False  # the last partial is a complete answer: end on a short pause
 
     @property
     def grammar(self) -> list[str] | None:
         """The phrases Vosk decodes against now (None: free speech)."""
-        return json.loads(self._grammar) or None
+        return json.loads(self.model.grammar_json(self._phrases)) or None
 
-    def set_grammar(self, phrases: Sequence[str] | None) -> None:
-        grammar = "[]"
-        if phrases is not None:
-            if not self.model.grammars:
-                self.model.warn_no_grammars_once()
-            else:
-                usable = self.model.usable_phrases(phrases)
-                if usable:
-                    grammar = json.dumps(usable, ensure_ascii=False)
-                else:
-                    log.warning("no grammar phrase is in the vocabulary (%d phrases, e.g. %r); free speech",
-                                len(phrases), list(phrases)[:5])
-        with self._lock:
-            self._grammar = grammar
-            self._buffer.clear()
-            self._last_partial = ""
-            self._reset_pending = True
+    def set_grammar(self, phrases: Sequence[str] | None, *, complete: Completeness | None = None) -> None:
+        self._phrases = tuple(phrases) if phrases is not None else None
+        self._complete = complete
+        self._buffer.clear()
+        self._last_partial = ""
+        self._heard = False
+        self._early = False
+        if self._endpointer is not None:
+            self._endpointer.reset()
+        self._reset_pending = True  # applied by the worker before the next audio
 
     async def feed(self, frame: bytes) -> Recognition | None:
-        self._buffer += frame
+        if self._closed:
+            return None
+        endpointer = self._endpointer
+        if endpointer is None:
+            self._buffer += frame
+        else:
+            step = endpointer.push(frame)
+            self._buffer += step.audio
+            ended = step.stopped or (
+                self._early and endpointer.speaking and endpointer.silent_ms >= self._early_ms
+            )
+            if ended:
+                endpointer.reset()
+                return await self._end_utterance()
         if len(self._buffer) < self._chunk_bytes:
             return None
         chunk = bytes(self._buffer)
         self._buffer.clear()
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._accept, chunk)
+        result = await asyncio.get_running_loop().run_in_executor(self._executor, self._accept, chunk)
+        if result is not None:
+            self._note(result)
+        return result
 
     async def flush(self) -> Recognition:
+        if self._endpointer is not None:
+            self._endpointer.reset()
+        result = await self._end_utterance()
+        return result or Recognition("final", "")
+
+    async def _end_utterance(self) -> Recognition | None:
         chunk = bytes(self._buffer)
         self._buffer.clear()
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._finish, chunk)
+        heard, self._heard, self._early, self._last_partial = self._heard, False, False, ""
+        if self._closed:
+            return None
+        result = await asyncio.get_running_loop().run_in_executor(self._executor, self._finish, chunk)
+        return result if (result.text or heard) else None
+
+    def _note(self, result: Recognition) -> None:
+        if result.kind == "final":
+            self._heard = self._early = False
+            return
+        self._heard = True
+        if self._complete is not None:
+            try:
+                self._early = bool(self._complete(result.text))
+            except Exception:
+                log.exception("the question's completeness check failed on %r", result.text)
+                self._early = False
 
     def close(self) -> None:
-        with self._lock:
-            self._rec = None  # vosk.KaldiRecognizer.__del__ frees the native recogniser
+        if self._closed:
+            return
+        self._closed = True
+        self._buffer.clear()
+        try:
+            self._executor.submit(self._release)
+        except RuntimeError:  # the pool is shut down (process exit): let the native object go
+            self._rec = None
 
     def __enter__(self) -> VoskRecognizer:
         return self
@@ -251,24 +378,41 @@ class VoskRecognizer:
 
     # --- worker-thread side (always under self._lock) ---
 
-    def _apply_reset(self) -> None:
-        if not self._reset_pending or self._rec is None:
-            return
-        self._rec.FinalResult()
-        if self.model.grammars:
-            self._rec.SetGrammar(self._grammar)
-        self._reset_pending = False
+    def _ready(self) -> vosk.KaldiRecognizer | None:
+        """The native recogniser for the current question, reset if a new question began."""
+        if self._failed:
+            return None
+        if self._rec is not None and not self._reset_pending:
+            return self._rec
+        self._reset_pending = False  # before reading the wish: a newer one is not lost
+        grammar = self.model.grammar_json(self._phrases)
+        if self._rec is not None and self._dirty:
+            self._rec.FinalResult()  # the previous question's words are dropped
+            self._resampler.flush()
+            self._dirty = False
+        if self._rec is not None and grammar == self._rec_grammar:
+            return self._rec
+        if self._rec is not None:
+            self.model.give(self._rec_grammar, self._rec)
+        self._rec, self._rec_grammar = self.model.take(grammar), grammar
+        return self._rec
 
     def _accept(self, chunk: bytes) -> Recognition | None:
         with self._lock:
-            if self._rec is None:
+            rec = self._ready()
+            if rec is None:
                 return None
-            self._apply_reset()
-            if self._rec.AcceptWaveform(self._resampler.process(chunk)):
-                self._last_partial = ""
-                text = json.loads(self._rec.Result()).get("text", "")
+            self._dirty = True
+            try:
+                ended = rec.AcceptWaveform(self._resampler.process(chunk))
+            except Exception:
+                self._failed = True
+                raise
+            if ended:
+                self._dirty = False
+                text = json.loads(rec.Result()).get("text", "")
                 return Recognition("final", text) if text else None
-            partial = json.loads(self._rec.PartialResult()).get("partial", "")
+            partial = json.loads(rec.PartialResult()).get("partial", "")
             if partial and partial != self._last_partial:
                 self._last_partial = partial
                 return Recognition("partial", partial)
@@ -276,13 +420,33 @@ class VoskRecognizer:
 
     def _finish(self, chunk: bytes) -> Recognition:
         with self._lock:
-            if self._rec is None:
+            rec = self._ready()
+            if rec is None:
                 return Recognition("final", "")
-            self._apply_reset()
+            if not self._dirty and not chunk:
+                self._resampler.flush()
+                return Recognition("final", "")
             texts = []
             audio = self._resampler.process(chunk) + self._resampler.flush()
-            if audio and self._rec.AcceptWaveform(audio):
-                texts.append(json.loads(self._rec.Result()).get("text", ""))
-            texts.append(json.loads(self._rec.FinalResult()).get("text", ""))
-            self._last_partial = ""
+            try:
+                if audio and rec.AcceptWaveform(audio):
+                    texts.append(json.loads(rec.Result()).get("text", ""))
+                texts.append(json.loads(rec.FinalResult()).get("text", ""))
+            except Exception:
+                self._failed = True
+                raise
+            self._dirty = False
             return Recognition("final", " ".join(t for t in texts if t))
+
+    def _release(self) -> None:
+        with self._lock:
+            rec, self._rec = self._rec, None
+            if rec is None or self._failed:
+                return
+            try:
+                if self._dirty:
+                    rec.FinalResult()
+            except Exception:
+                log.exception("finalising a recogniser on close failed; not reused")
+                return
+            self.model.give(self._rec_grammar, rec)

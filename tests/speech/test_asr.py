@@ -14,6 +14,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from speech.asr import Recognition, SpeechModel, VoskRecognizer, load_configured_model, load_model
@@ -95,9 +96,16 @@ async def test_silence_alone_gives_nothing(model):
     rec.close()
 
 
+def without_trailing_silence(audio: bytes) -> bytes:
+    """The clip up to its last loud sample (espeak-ng ends a clip with ≈0.5 s of silence)."""
+    samples = np.frombuffer(audio, dtype="<i2")
+    loud = np.nonzero(np.abs(samples) > 300)[0]
+    return audio[: (int(loud[-1]) + 1) * 2] if len(loud) else b""
+
+
 async def test_flush_ends_an_utterance_without_waiting_for_the_endpoint(model, speech):
     rec = model.recognizer()
-    results = await run(rec, speech)  # no trailing silence: no endpoint yet
+    results = await run(rec, without_trailing_silence(speech))  # no trailing silence: no endpoint yet
     assert finals(results) == []
     last = await rec.flush()
     assert last.kind == "final" and last.text
@@ -130,14 +138,15 @@ async def test_switching_grammars_question_after_question(model, speech):
 
 async def test_set_grammar_resets_the_utterance(model, speech):
     rec = model.recognizer()
-    await run(rec, speech)  # an utterance in progress (no endpoint yet)
+    speaking = without_trailing_silence(speech)
+    await run(rec, speaking)  # an utterance in progress (no endpoint yet)
     rec.set_grammar(DIGITS)  # the next question
-    await run(rec, silence(500))
+    await run(rec, silence(100))
     assert (await rec.flush()).text == ""  # the first question's words are gone
 
     control = model.recognizer()  # the same audio without the reset keeps its words
-    await run(control, speech)
-    await run(control, silence(500))
+    await run(control, speaking)
+    await run(control, silence(100))
     assert (await control.flush()).text
     rec.close()
     control.close()
@@ -242,3 +251,96 @@ def test_configured_model_or_a_clear_message(ko_model_path, tmp_path, monkeypatc
 
     monkeypatch.setenv("HOTLINE_VOSK_MODEL", str(ko_model_path))
     assert load_configured_model(Settings.from_env()) is load_model(ko_model_path)
+
+
+async def frames_until_final(rec: VoskRecognizer, audio: bytes) -> tuple[int | None, str]:
+    """How many frames were fed before a final came, and its text."""
+    for i, frame in enumerate(frames(audio), 1):
+        result = await rec.feed(frame)
+        if result is not None and result.kind == "final":
+            return i, result.text
+    return None, ""
+
+
+async def test_the_final_comes_a_short_hangover_after_the_last_word(model, speech):
+    """Ours, not Vosk's endpoint (0.5–1 s of trailing silence plus its lag): the final comes
+    within the endpointer's hangover (240 ms) and a frame or two of the voice's tail."""
+    spoken = without_trailing_silence(speech)
+    rec = model.recognizer()
+    rec.set_grammar(DIGITS)
+    at, text = await frames_until_final(rec, silence(300) + spoken + silence(2000))
+    assert text and set(text.split()) <= set(DIGITS)
+    after_speech_ms = at * 20 - 300 - len(spoken) // 16
+    assert after_speech_ms <= 240 + 100
+    rec.close()
+
+    vosk_own = model.recognizer(endpointing=False)
+    vosk_own.set_grammar(DIGITS)
+    at, _ = await frames_until_final(vosk_own, silence(300) + spoken + silence(2000))
+    assert at * 20 - 300 - len(spoken) // 16 >= 500  # what it was before
+    vosk_own.close()
+
+
+async def test_a_complete_answer_ends_sooner(model, speech):
+    spoken = without_trailing_silence(speech)
+    audio = silence(300) + spoken + silence(2000)
+    plain = model.recognizer()
+    plain.set_grammar(DIGITS)
+    plain_at, _ = await frames_until_final(plain, audio)
+    eager = model.recognizer()
+    eager.set_grammar(DIGITS, complete=lambda text: len(text.split()) >= 5)  # five numbers counted
+    eager_at, text = await frames_until_final(eager, audio)
+    assert text
+    assert eager_at < plain_at
+    incomplete = model.recognizer()
+    incomplete.set_grammar(DIGITS, complete=lambda text: False)
+    assert (await frames_until_final(incomplete, audio))[0] == plain_at
+    for rec in (plain, eager, incomplete):
+        rec.close()
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    def __init__(self):
+        super().__init__(max_workers=1)
+        self.jobs = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.jobs += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+async def test_silence_is_not_decoded(model, speech):
+    with CountingExecutor() as pool:
+        rec = model.recognizer(executor=pool)
+        rec.set_grammar(DIGITS)
+        assert await run(rec, silence(5000)) == []
+        assert pool.jobs == 0  # 5 s of silence: no decoding at all
+        await run(rec, speech + silence(1000))
+        spoken_chunks = len(speech) // 1600 + 1
+        assert 0 < pool.jobs <= spoken_chunks + 5  # the speech (and its pre-roll), in 100 ms chunks
+        rec.close()
+
+
+async def test_questions_reuse_recognisers_instead_of_rebuilding_graphs(ko_model_path, speech):
+    model = SpeechModel(ko_model_path)  # its own pool
+    built = []
+    take = model.take
+
+    def counting_take(grammar):
+        rec = take(grammar)
+        built.append(grammar)
+        return rec
+
+    model.take = counting_take
+    rec = model.recognizer()
+    for grammar in (None, DIGITS, None, DIGITS, ["하나", "둘"], DIGITS) * 2:
+        rec.set_grammar(grammar)
+        await run(rec, speech + silence(500))
+    rec.close()
+    await asyncio.sleep(0.1)  # the release runs on the decoding thread
+    assert model.idle_recognizers == 3  # one per grammar: free speech, DIGITS, 하나 둘
+    second = model.recognizer()  # the next call finds them built
+    second.set_grammar(DIGITS)
+    await run(second, speech + silence(500))
+    assert model.idle_recognizers == 2
+    second.close()
