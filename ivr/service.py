@@ -74,7 +74,8 @@ class HotlineService:
 
     async def start(self) -> None:
         if self.ami is not None:
-            self._remove_listener = self.ami.add_listener(self.joiner.on_event)
+            # Events, and after every reconnect the calls whose event fell into the gap.
+            self._remove_listener = self.joiner.attach(self.ami)
         await self.server.start()
 
     async def close(self) -> None:
@@ -103,6 +104,15 @@ class HotlineService:
 
         return await asyncio.wait_for(wait(), timeout)
 
+    async def _learn_late(self, session: CallSession) -> None:
+        """A call that came while AMI was down: the reconnect's recovery still tells its caller's
+        number and channel, so the caller can be transferred to an operator."""
+        info = await self.joiner.wait(session.call_id, timeout=self._session_options["max_call_seconds"])
+        if info is not None:
+            session.caller = session.caller or info.caller
+            session.channel = session.channel or info.channel
+            log.info("call %s: caller and channel learnt after the AMI reconnect", session.call_id)
+
     async def _make_recognizer(self) -> Recognizer | None:
         if self._recognizer_factory is None:
             return None
@@ -128,9 +138,14 @@ class HotlineService:
             **self._session_options,
         )
         self.sessions[call.call_id] = session
+        late = None
+        if info is None and self.ami is not None:
+            late = asyncio.create_task(self._learn_late(session), name=f"late-info-{call.call_id}")
         try:
             await session.run(self._dialog)
         finally:
+            if late is not None:
+                late.cancel()
             self.sessions.pop(call.call_id, None)
             self.finished.append(session)
             self._finished_event.set()

@@ -8,7 +8,11 @@ from that thread) and leaves reconnection, keep-alive and asyncio to its user. H
 - its socket timeout (3 s by default) also ends the listener thread when Asterisk is idle
   (python-ami issue #47), so we ping more often than the timeout: the ping doubles as the
   liveness check that triggers a reconnect;
-- reconnection with exponential backoff when Asterisk restarts.
+- reconnection with exponential backoff when Asterisk restarts;
+- when the link drops, every action in flight fails at once with `AmiLinkLost` (a transfer
+  during a blip must not wait out its timeout in silence), and after each login the
+  connect listeners run (`CallJoiner.recover` asks `CoreShowChannels` for the calls whose
+  `HotlineCall` event fell into the gap).
 
 `CallJoiner` pairs the dialplan's `UserEvent(HotlineCall, Id, Caller, Channel)` with the
 AudioSocket connection of the same id; either may arrive first.
@@ -18,12 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
+import socket
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from asterisk.ami import Action, AMIClient
 
@@ -36,13 +42,27 @@ class AmiError(Exception):
     """Asterisk refused an action, or is not reachable right now."""
 
 
+class AmiLinkLost(AmiError):
+    """The connection dropped while the action waited for its answer (it may or may not have run)."""
+
+
 @dataclass(frozen=True)
 class AmiEvent:
     name: str
     fields: Mapping[str, str]
+    # The channel's variables named in manager.conf's `channelvars` (`ChanVariable: NAME=value`).
+    variables: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, key: str, default: str | None = None) -> str | None:
         return self.fields.get(key, default)
+
+    @classmethod
+    def from_library(cls, name: str, keys: Mapping[str, object]) -> AmiEvent:
+        """asterisk-ami parses `ChanVariable` lines into a dict: keep those apart from the fields."""
+        fields = {k: v for k, v in keys.items() if isinstance(v, str)}
+        chan = keys.get("ChanVariable")
+        variables = {str(k): str(v) for k, v in chan.items()} if isinstance(chan, dict) else {}
+        return cls(name, fields, variables)
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,7 @@ class CallInfo:
 
 
 EventListener = Callable[[AmiEvent], None]
+ConnectListener = Callable[[], Awaitable[object]]
 
 
 class AmiClient:
@@ -70,6 +91,7 @@ class AmiClient:
         keepalive: float = 2.0,
         socket_timeout: float = 10.0,
         action_timeout: float = 5.0,
+        ping_timeout: float = 2.0,
         backoff_initial: float = 0.25,
         backoff_max: float = 8.0,
     ):
@@ -78,9 +100,15 @@ class AmiClient:
         self._keepalive = keepalive
         self._socket_timeout = socket_timeout
         self._action_timeout = action_timeout
+        self._ping_timeout = ping_timeout
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
         self._listeners: list[EventListener] = []
+        self._connect_listeners: list[ConnectListener] = []
+        self._pending: set[asyncio.Future] = set()  # actions waiting for their answer
+        self._lists: dict[str, _EventList] = {}  # ActionID → events of a list action
+        self._ids = itertools.count(1)
+        self._background: set[asyncio.Task] = set()
         self._client: AMIClient | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ami-send")
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -120,6 +148,13 @@ class AmiClient:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
+    def add_connect_listener(self, listener: ConnectListener) -> Callable[[], None]:
+        """Run `await listener()` after every login (the first and each reconnect). Returns a remover."""
+        self._connect_listeners.append(listener)
+        return lambda: (
+            self._connect_listeners.remove(listener) if listener in self._connect_listeners else None
+        )
+
     async def _supervise(self) -> None:
         delay = self._backoff_initial
         while not self._closing:
@@ -130,6 +165,7 @@ class AmiClient:
             except (OSError, AmiError, TimeoutError) as exc:
                 log.info("AMI %s:%d not available: %s", self.host, self.port, exc or type(exc).__name__)
             self.connected.clear()
+            self._fail_pending()
             await self._drop_client(logoff=False)
             if self._closing:
                 return
@@ -156,6 +192,29 @@ class AmiClient:
         else:
             log.info("AMI connected to %s:%d as %s", self.host, self.port, self.user)
         self.connected.set()
+        for listener in list(self._connect_listeners):
+            task = asyncio.create_task(self._run_connect_listener(listener), name="ami-on-connect")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _run_connect_listener(self, listener: ConnectListener) -> None:
+        try:
+            await listener()
+        except AmiError as exc:
+            log.warning("AMI connect listener: %s", exc)
+        except Exception:
+            log.exception("AMI connect listener failed")
+
+    def _fail_pending(self) -> None:
+        """Fail every action still waiting: its answer can no longer come on this link."""
+        for future in list(self._pending):
+            if not future.done():
+                future.set_exception(AmiLinkLost("AMI connection lost before the answer"))
+        self._pending.clear()
+        for collector in self._lists.values():
+            if not collector.done.done():
+                collector.done.set_exception(AmiLinkLost("AMI connection lost during the list"))
+        self._lists.clear()
 
     async def _watch(self) -> None:
         """Return when the connection is lost: the listener says so, or a ping goes unanswered."""
@@ -166,7 +225,7 @@ class AmiClient:
                 log.warning("AMI connection to %s:%d lost", self.host, self.port)
                 return
             try:
-                await self._send(Action("Ping"))
+                await self._send(Action("Ping"), timeout=self._ping_timeout)
             except (AmiError, OSError, TimeoutError) as exc:
                 log.warning("AMI ping failed (%s); reconnecting", exc or type(exc).__name__)
                 return
@@ -181,6 +240,10 @@ class AmiClient:
             if logoff and client.finished is not None and not client.finished.is_set():
                 with contextlib.suppress(Exception):
                     client.send(Action("Logoff", {"ActionID": "logoff"}))
+            # The listener thread blocks in recv() until its socket timeout; closing the socket
+            # from here does not wake it, shutting it down does.
+            with contextlib.suppress(Exception):
+                client._socket.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(Exception):
                 client.disconnect()
 
@@ -199,13 +262,22 @@ class AmiClient:
 
     def _on_event_thread(self, source: AMIClient, event) -> None:
         if source is self._client:
-            self._call_in_loop(self._dispatch, AmiEvent(event.name, dict(event.keys)))
+            self._call_in_loop(self._dispatch, AmiEvent.from_library(event.name, event.keys))
 
     def _on_disconnect_thread(self, source: AMIClient, error: object = None) -> None:
         if source is self._client:
-            self._call_in_loop(self._lost.set)
+            self._call_in_loop(self._link_lost)
+
+    def _link_lost(self) -> None:
+        self._lost.set()
+        self.connected.clear()
+        self._fail_pending()
 
     def _dispatch(self, event: AmiEvent) -> None:
+        collector = self._lists.get(event.get("ActionID") or "")
+        if collector is not None:  # part of a list action's answer, not news
+            collector.add(event)
+            return
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -213,12 +285,14 @@ class AmiClient:
                 log.exception("AMI event listener failed on %s", event.name)
 
     # ---- actions -----------------------------------------------------------------------------
-    async def _send(self, action: Action, *, login: bool = False):
+    async def _send(self, action: Action, *, login: bool = False, timeout: float | None = None):
         assert self._loop is not None
         client = self._client
         if client is None or (not login and not self.connected.is_set()):
             raise AmiError("not connected to Asterisk")
         done: asyncio.Future = self._loop.create_future()
+        self._pending.add(done)
+        done.add_done_callback(self._pending.discard)
 
         def on_response(response) -> None:
             self._call_in_loop(lambda: done.done() or done.set_result(response))
@@ -232,15 +306,19 @@ class AmiClient:
         try:
             await self._loop.run_in_executor(self._executor, send)
         except OSError as exc:
-            self._lost.set()
-            raise AmiError(f"cannot send {action.name}: {exc}") from exc
+            done.cancel()
+            if client is self._client:  # a send on an old link says nothing of the current one
+                self._link_lost()
+            raise AmiLinkLost(f"cannot send {action.name}: {exc}") from exc
+        limit = self._action_timeout if timeout is None else timeout
         try:
-            return await asyncio.wait_for(done, self._action_timeout)
+            return await asyncio.wait_for(done, limit)
         except TimeoutError as exc:
-            raise AmiError(f"no answer to {action.name} within {self._action_timeout:.0f} s") from exc
+            raise AmiError(f"no answer to {action.name} within {limit:.1f} s") from exc
 
     async def action(self, name: str, variables: Mapping[str, str] | None = None, **keys: object) -> dict:
-        """Send an action; returns the response's fields, raises AmiError when refused."""
+        """Send an action; returns the response's fields, raises AmiError when refused. An
+        `ActionID` key of ours is kept (events answering the action, e.g. OriginateResponse, carry it)."""
         action = Action(name, {k: str(v) for k, v in keys.items() if v is not None})
         if variables:
             action.variables = {k: str(v) for k, v in variables.items()}
@@ -248,6 +326,35 @@ class AmiClient:
         if response.is_error():
             raise AmiError(f"{name} refused: {response.keys.get('Message', response.status)}")
         return dict(response.keys)
+
+    async def list_action(self, name: str, complete: str, **keys: object) -> list[AmiEvent]:
+        """Send a list action (`EventList: start`); returns its events up to the `complete` one.
+
+        Our own ActionID is registered before the action is sent, so no event of the answer can
+        slip past; the events of a list go to the caller, not to the event listeners."""
+        assert self._loop is not None
+        action_id = f"hotline-list-{next(self._ids)}"
+        collector = _EventList(complete, self._loop.create_future())
+        self._lists[action_id] = collector
+        try:
+            action = Action(name, {k: str(v) for k, v in keys.items() if v is not None})
+            action.keys["ActionID"] = action_id
+            response = await self._send(action)
+            if response.is_error():
+                raise AmiError(f"{name} refused: {response.keys.get('Message', response.status)}")
+            return await asyncio.wait_for(collector.done, self._action_timeout)
+        except TimeoutError as exc:
+            raise AmiError(f"{name}: the list did not end within {self._action_timeout:.0f} s") from exc
+        finally:
+            self._lists.pop(action_id, None)
+            if not collector.done.done():
+                collector.done.cancel()
+            elif not collector.done.cancelled():
+                collector.done.exception()  # seen: a lost link already failed it
+
+    async def core_show_channels(self) -> list[AmiEvent]:
+        """The channels up now (`CoreShowChannel` events: Channel, CallerIDNum, Application, …)."""
+        return await self.list_action("CoreShowChannels", "CoreShowChannelsComplete")
 
     async def redirect(self, channel: str, context: str, exten: str = "s", priority: int = 1) -> None:
         await self.action("Redirect", Channel=channel, Context=context, Exten=exten, Priority=priority)
@@ -270,11 +377,14 @@ class AmiClient:
         caller_id: str | None = None,
         variables: Mapping[str, str] | None = None,
         timeout_ms: int = 30000,
+        action_id: str | None = None,
     ) -> None:
-        """Place a call (asynchronously: Asterisk queues it and answers at once)."""
+        """Place a call (asynchronously: Asterisk queues it and answers at once; its
+        `OriginateResponse` event, with `action_id`, says whether the channel answered)."""
         await self.action(
             "Originate",
             variables=variables,
+            ActionID=action_id,
             Channel=channel,
             Context=context,
             Exten=exten,
@@ -287,11 +397,43 @@ class AmiClient:
         )
 
 
+@dataclass
+class _EventList:
+    """The events of one list action, until its completion event."""
+
+    complete: str
+    done: asyncio.Future
+    events: list[AmiEvent] = field(default_factory=list)
+
+    def add(self, event: AmiEvent) -> None:
+        if self.done.done():
+            return
+        if event.name == self.complete:
+            self.done.set_result(self.events)
+        else:
+            self.events.append(event)
+
+
 def _normalise_id(value: str) -> str:
     try:
         return str(uuid.UUID(value.strip()))
     except ValueError:
         return value.strip().lower()
+
+
+def audiosocket_call(event: AmiEvent) -> CallInfo | None:
+    """A `CoreShowChannel` event of a channel in `AudioSocket(id,host:port)` as CallInfo, else None.
+
+    The application's data carries the call id; the channel's caller id is the caller's number
+    (Asterisk writes `<unknown>` when there is none)."""
+    if (event.get("Application") or "").lower() != "audiosocket" or not event.get("Channel"):
+        return None
+    call_id = (event.get("ApplicationData") or "").split(",", 1)[0].strip()
+    if not call_id:
+        return None
+    caller = (event.get("CallerIDNum") or "").strip()
+    caller = None if caller in ("", "<unknown>") else caller
+    return CallInfo(_normalise_id(call_id), caller, event.get("Channel") or "")
 
 
 class CallJoiner:
@@ -316,7 +458,10 @@ class CallJoiner:
         if not raw_id or not channel:
             log.warning("%s event without Id or Channel ignored", self._event_name)
             return
-        info = CallInfo(_normalise_id(raw_id), (event.get("Caller") or "").strip() or None, channel)
+        self.offer(CallInfo(_normalise_id(raw_id), (event.get("Caller") or "").strip() or None, channel))
+
+    def offer(self, info: CallInfo) -> None:
+        """What we know of a call, from its event or from a recovery: to its waiter, or kept."""
         waiter = self._waiting.get(info.call_id)
         if waiter is not None and not waiter.done():
             waiter.set_result(info)
@@ -342,6 +487,33 @@ class CallJoiner:
         finally:
             if self._waiting.get(key) is waiter:
                 del self._waiting[key]
+
+    def attach(self, ami: AmiClient) -> Callable[[], None]:
+        """Follow `ami`'s events, and recover missed calls after every (re)connect. Returns a remover."""
+
+        async def recover() -> None:
+            await self.recover(ami)
+
+        removers = (ami.add_listener(self.on_event), ami.add_connect_listener(recover))
+
+        def remove() -> None:
+            for remover in removers:
+                remover()
+
+        return remove
+
+    async def recover(self, ami: AmiClient) -> int:
+        """Learn the calls now in `AudioSocket(id, …)` from `CoreShowChannels`: their events may
+        have been sent while the link was down. Returns how many calls it found."""
+        found = 0
+        for event in await ami.core_show_channels():
+            info = audiosocket_call(event)
+            if info is not None:
+                self.offer(info)
+                found += 1
+        if found:
+            log.info("AMI recovery: %d call(s) in AudioSocket", found)
+        return found
 
     @property
     def pending(self) -> int:

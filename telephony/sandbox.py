@@ -25,9 +25,12 @@ import wave
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import jinja2
+
+from telephony.settings import TelephonySettings
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +181,10 @@ class AsteriskSandbox:
         ivr_port: int = 9092,
         exten: str = "8800",
         operators: Sequence[str] = ("PJSIP/operator",),
+        console_ami_user: str = "console",
+        console_ami_secret: str | None = None,
+        callback_dial: str = "Local/${EXTEN}@callback-resident",
+        callback_ring_seconds: int = 30,
     ):
         self.root = Path(root)
         self.name = name
@@ -190,21 +197,32 @@ class AsteriskSandbox:
         self.ivr_port = ivr_port
         self.exten = exten
         self.operators = tuple(operators)
+        self.console_ami_user = console_ami_user
+        # Where an operator's callback goes once the operator answers (the number is ${EXTEN}).
+        self.callback_dial = callback_dial
+        self.callback_ring_seconds = callback_ring_seconds
         kept = self._load_secrets()
         self.ami_secret = ami_secret or kept.get("ami_secret") or secrets_module.token_urlsafe(18)
+        self.console_ami_secret = (
+            console_ami_secret or kept.get("console_ami_secret") or secrets_module.token_urlsafe(18)
+        )
         self.sip_demo_password = (
             sip_demo_password or kept.get("sip_demo_password") or secrets_module.token_hex(6)
         )
         self._process: subprocess.Popen | None = None
 
     @classmethod
-    def from_settings(cls, settings, name: str = "default", **overrides) -> AsteriskSandbox:
+    def from_settings(
+        cls, settings: TelephonySettings, name: str = "default", **overrides: Any
+    ) -> AsteriskSandbox:
         values = dict(
             ami_port=settings.ami_port,
             ami_user=settings.ami_user,
-            ami_secret=settings.ami_secret,
+            ami_secret=settings.ami_secret.get_secret_value() if settings.ami_secret else None,
             sip_port=settings.sip_port,
-            sip_demo_password=settings.sip_demo_password,
+            sip_demo_password=(
+                settings.sip_demo_password.get_secret_value() if settings.sip_demo_password else None
+            ),
             ivr_host=settings.audiosocket_host,
             ivr_port=settings.audiosocket_port,
         )
@@ -221,6 +239,8 @@ class AsteriskSandbox:
             sip_port=free_port(),
             ivr_port=ivr_port,
             ami_secret=secrets_module.token_urlsafe(18),
+            console_ami_secret=secrets_module.token_urlsafe(18),
+            callback_dial="Local/${EXTEN}@test-resident",
         )
 
     # ---- paths -------------------------------------------------------------------------------
@@ -261,7 +281,13 @@ class AsteriskSandbox:
         path = self._secrets_file()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(
-            json.dumps({"ami_secret": self.ami_secret, "sip_demo_password": self.sip_demo_password})
+            json.dumps(
+                {
+                    "ami_secret": self.ami_secret,
+                    "console_ami_secret": self.console_ami_secret,
+                    "sip_demo_password": self.sip_demo_password,
+                }
+            )
         )
         path.chmod(0o600)
 
@@ -291,6 +317,10 @@ class AsteriskSandbox:
             "ivr_port": self.ivr_port,
             "exten": self.exten,
             "operators": self.operators,
+            "console_ami_user": self.console_ami_user,
+            "console_ami_secret": self.console_ami_secret,
+            "callback_dial": self.callback_dial,
+            "callback_ring_seconds": self.callback_ring_seconds,
             "recordings": f"{self.base}/recordings",
         }
         templates = resources.files("telephony") / "asterisk"

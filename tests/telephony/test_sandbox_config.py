@@ -38,7 +38,13 @@ def test_render_writes_every_config_with_our_values(fake_root):
     user = manager["hotline"]
     assert user["secret"] == "s3cret"
     assert user["deny"] == "0.0.0.0/0.0.0.0" and user["permit"] == "127.0.0.1/255.255.255.255"
-    assert user["read"] == "user" and user["write"] == "call,originate"
+    # CoreShowChannels (reporting) recovers calls whose event was missed during a reconnect.
+    assert user["read"] == "user" and user["write"] == "call,originate,reporting"
+    assert manager["general"]["channelvars"] == "HOTLINE_ID"
+    console = manager["console"]  # the operator console's own user: callbacks and the queue
+    assert console["secret"] == box.console_ami_secret and console["secret"] != "s3cret"
+    assert console["permit"] == "127.0.0.1/255.255.255.255"
+    assert console["read"] == "user,agent,call" and console["write"] == "originate"
     extensions = (etc / "extensions.conf").read_text()
     assert "HOTLINE_IVR = 127.0.0.1:19092" in extensions
     assert "AudioSocket(${HOTLINE_ID},${HOTLINE_IVR})" in extensions
