@@ -20,8 +20,8 @@ from api import console, logmask
 from api.db import ensure_sqlite_dir, make_engine, session_factory, upgrade_engine
 from api.errors import install_error_handlers
 from api.routes import accounts, calls, reference
+from api.settings import ApiSettings
 from api.strings import RefuseControlChars
-from ivr.settings import Settings
 
 log = logging.getLogger("api")
 
@@ -34,11 +34,16 @@ def utc_now() -> datetime:
 
 def create_app(
     database_url: str | None = None,
-    settings: Settings | None = None,
+    settings: ApiSettings | None = None,
     clock: Callable[[], datetime] | None = None,
+    readings_source: str = "ivr",
 ) -> FastAPI:
-    """Build the API on `database_url` (default: settings.database_url), upgrading its schema."""
-    settings = settings or Settings.from_env()
+    """Build the API on `database_url` (default: settings.database_url), upgrading its schema.
+
+    `readings_source`: how readings the IVR token submits are marked — `ivr` for real calls,
+    `chat` when a dev tool (`hotline chat`) runs this app; the billing export sends only real ones.
+    """
+    settings = settings or ApiSettings()
     url = database_url or settings.database_url
     if database_url is None:
         ensure_sqlite_dir(url)
@@ -49,6 +54,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock or utc_now
+    app.state.readings_source = readings_source
     app.state.engine = engine = make_engine(url)
     app.state.sessions = session_factory(engine)
     ready = threading.Event()

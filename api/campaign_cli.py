@@ -13,22 +13,21 @@ import csv
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from api import campaigns
 from api.accounts import normalize_phone, parse_account
-from api.cli import _needs_database
-from ivr.settings import Settings
+from api.cli_database import needs_database
+from api.settings import ApiSettings
 
 BAND_HELP = "bands in rubles, highest first, e.g. 100000-,50000-100000,10000-50000,5000-10000 (seed 002)"
 OUTCOMES = ("confirmed", "not_holder", "not_holder_confirmed", "no_answer", "busy", "voicemail", "refused",
             "wrong_number", "promised", "paid")
 
 
-def _now(settings: Settings, at: str | None) -> datetime:
-    zone = ZoneInfo(settings.timezone)
+def _now(settings: ApiSettings, at: str | None) -> datetime:
+    zone = settings.zone
     return datetime.fromisoformat(at).replace(tzinfo=zone) if at else datetime.now(UTC).astimezone(zone)
 
 
@@ -44,7 +43,7 @@ def _band_name(band: tuple[Decimal, Decimal | None]) -> str:
     return f"{lower:,.0f}–{upper:,.0f} ₽" if upper is not None else f"over {lower:,.0f} ₽"
 
 
-def cmd_plan(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+def cmd_plan(args: argparse.Namespace, settings: ApiSettings, session: Session) -> int:
     bands = args.bands
     now = _now(settings, args.at)
     result = campaigns.plan(session, now, bands=bands, daily_total=args.limit)
@@ -68,7 +67,7 @@ def cmd_plan(args: argparse.Namespace, settings: Settings, session: Session) -> 
     return 0
 
 
-def cmd_record(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+def cmd_record(args: argparse.Namespace, settings: ApiSettings, session: Session) -> int:
     parsed, phone = parse_account(args.account), normalize_phone(args.phone)
     if parsed is None or phone is None:
         print("error: give an account NNNNNNNNN-S and a phone number", file=sys.stderr)
@@ -84,7 +83,7 @@ def cmd_record(args: argparse.Namespace, settings: Settings, session: Session) -
     return 0
 
 
-def cmd_opt_out(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+def cmd_opt_out(args: argparse.Namespace, settings: ApiSettings, session: Session) -> int:
     phone = normalize_phone(args.phone)
     if phone is None:
         print(f"error: {args.phone!r} is not a phone number", file=sys.stderr)
@@ -95,7 +94,7 @@ def cmd_opt_out(args: argparse.Namespace, settings: Settings, session: Session) 
     return 0
 
 
-def cmd_sms(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+def cmd_sms(args: argparse.Namespace, settings: ApiSettings, session: Session) -> int:
     today = _now(settings, None).date()
     rows = campaigns.sms_rows(session, today, args.text, over=Decimal(args.over))
     count = campaigns.write_sms_csv(args.out, rows)
@@ -112,18 +111,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     plan.add_argument("--limit", type=int, default=campaigns.DEFAULT_DAILY_TOTAL, help="accounts a day")
     plan.add_argument("--at", help="plan as if it were this local time (YYYY-MM-DDTHH:MM)")
     plan.add_argument("--csv", help="also write the plan to this CSV file")
-    plan.set_defaults(func=_needs_database(cmd_plan))
+    plan.set_defaults(func=needs_database(cmd_plan))
     record = actions.add_parser("record", help="keep one call's outcome (refused/wrong_number: opted out)")
     record.add_argument("account")
     record.add_argument("phone")
     record.add_argument("outcome", choices=OUTCOMES)
-    record.set_defaults(func=_needs_database(cmd_record))
+    record.set_defaults(func=needs_database(cmd_record))
     out = actions.add_parser("opt-out", help="never call this number about debt again")
     out.add_argument("phone")
     out.add_argument("--reason", default="refused", choices=sorted(campaigns.OPT_OUT_REASONS))
-    out.set_defaults(func=_needs_database(cmd_opt_out))
+    out.set_defaults(func=needs_database(cmd_opt_out))
     sms = actions.add_parser("sms", help="the SMS list for the utility's SMS provider (CSV; no gateway here)")
     sms.add_argument("--text", required=True, help="the utility's own SMS wording; may use {account}, {debt}")
     sms.add_argument("--out", required=True, help="CSV file to write")
     sms.add_argument("--over", default=str(campaigns.DEFAULT_SMS_OVER), help="debt over this (seed 002)")
-    sms.set_defaults(func=_needs_database(cmd_sms))
+    sms.set_defaults(func=needs_database(cmd_sms))

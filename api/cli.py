@@ -15,67 +15,33 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ivr.settings import Settings
+from api.cli_database import needs_database
+from api.db import url_for_humans
+from api.settings import ApiSettings
+
+if TYPE_CHECKING:
+    from api.demo import DemoAccount
 
 
-def _url_for_humans(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+def _today(settings: ApiSettings) -> date:
+    return datetime.now(UTC).astimezone(settings.zone).date()
 
 
-class DatabaseUnavailable(Exception):
-    """The database could not be reached or migrated; the message is for people."""
+def _uvicorn_level() -> str:
+    """uvicorn logs at the level `hotline` configured from HOTLINE_LOG_LEVEL."""
+    import logging
+
+    name = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
+    return name if name in ("critical", "error", "warning", "info", "debug") else "info"
 
 
-@contextmanager
-def _database(settings: Settings) -> Iterator[Session]:
-    """A session on the database at the latest schema; DatabaseUnavailable when it cannot be reached."""
-    from api.db import ensure_sqlite_dir, make_engine, upgrade_engine
-
-    ensure_sqlite_dir(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        try:
-            upgrade_engine(engine)
-        except DBAPIError as exc:
-            raise DatabaseUnavailable(
-                f"database {_url_for_humans(settings.database_url)} unavailable: "
-                f"{str(exc.orig or exc).strip().splitlines()[0]}"
-            ) from exc
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def _needs_database(command: Callable[[argparse.Namespace, Settings, Session], int]):
-    """Run `command` with a session; a database that is down is a one-line error and exit status 2."""
-
-    def run(args: argparse.Namespace, settings: Settings) -> int:
-        try:
-            with _database(settings) as session:
-                return command(args, settings, session)
-        except DatabaseUnavailable as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-
-    return run
-
-
-def _today(settings: Settings) -> date:
-    return datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
-
-
-def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_api(args: argparse.Namespace, settings: ApiSettings) -> int:
     import uvicorn
 
     from api.app import create_app
@@ -85,35 +51,57 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
         app,
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
-        log_level=settings.log_level.lower(),
+        log_level=_uvicorn_level(),
     )
     return 0
 
 
-@_needs_database
-def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings, _session: Session) -> int:
-    print(f"database {_url_for_humans(settings.database_url)} is at the latest schema")
+@needs_database
+def cmd_db_upgrade(_args: argparse.Namespace, settings: ApiSettings, _session: Session) -> int:
+    print(f"database {url_for_humans(settings.database_url)} is at the latest schema")
     return 0
 
 
-@_needs_database
-def cmd_demo_data(_args: argparse.Namespace, settings: Settings, session: Session) -> int:
+def fill_demo_database(settings: ApiSettings) -> list[DemoAccount]:
+    """Create or migrate the database at settings.database_url and fill it with the demo accounts.
+
+    Raises DatabaseUnavailable when the database cannot be reached. Public: `hotline demo` runs it too.
+    """
+    from api.db import migrated_session
     from api.demo import fill
 
-    accounts = fill(session, _today(settings), ZoneInfo(settings.timezone))
-    session.commit()
-    print(f"demo data in {_url_for_humans(settings.database_url)}: {len(accounts)} accounts, 12 months")
-    for spec in accounts:
-        print(f"  {spec.text}  {spec.owner}  phones {', '.join(spec.phones)}  ({spec.pattern})")
+    with migrated_session(settings.database_url) as session:
+        accounts = fill(session, _today(settings), settings.zone)
+        session.commit()
+    return accounts
+
+
+def cmd_demo_data(_args: argparse.Namespace, settings: ApiSettings) -> int:
+    from api.db import DatabaseUnavailable
+
+    try:
+        accounts = fill_demo_database(settings)
+    except DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(demo_data_report(settings, accounts))
     return 0
 
 
-@_needs_database
-def cmd_import_registry(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+def demo_data_report(settings: ApiSettings, accounts: list[DemoAccount]) -> str:
+    """What `hotline demo-data` (and `hotline demo`) print: where, and the accounts to try."""
+    lines = [f"demo data in {url_for_humans(settings.database_url)}: {len(accounts)} accounts, 12 months"]
+    for spec in accounts:
+        lines.append(f"  {spec.text}  {spec.owner}  phones {', '.join(spec.phones)}  ({spec.pattern})")
+    return "\n".join(lines)
+
+
+@needs_database
+def cmd_import_registry(args: argparse.Namespace, settings: ApiSettings, session: Session) -> int:
     from api.registry import RegistryError, import_file
 
     try:
-        report = import_file(session, Path(args.file), ZoneInfo(settings.timezone), encoding=args.encoding)
+        report = import_file(session, Path(args.file), settings.zone, encoding=args.encoding)
     except RegistryError as exc:
         said = str(exc)
         done = "nothing was imported" in said or "run the same import" in said
@@ -134,11 +122,11 @@ def _date_arg(text: str) -> date:
     return value
 
 
-@_needs_database
-def cmd_export_readings(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+@needs_database
+def cmd_export_readings(args: argparse.Namespace, settings: ApiSettings, session: Session) -> int:
     from api.export import ExportError, export_readings, export_to_file
 
-    tz = ZoneInfo(settings.timezone)
+    tz = settings.zone
     try:
         if args.out:
             count = export_to_file(session, args.since, tz, Path(args.out), args.encoding)
@@ -155,8 +143,8 @@ def cmd_export_readings(args: argparse.Namespace, settings: Settings, session: S
     return 0
 
 
-@_needs_database
-def cmd_promotion_load(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+@needs_database
+def cmd_promotion_load(args: argparse.Namespace, settings: ApiSettings, session: Session) -> int:
     from api.promotion_file import PromotionFileError, load_promotion_file, store_promotion
 
     try:
@@ -172,8 +160,8 @@ def cmd_promotion_load(args: argparse.Namespace, settings: Settings, session: Se
     return 0
 
 
-@_needs_database
-def cmd_promotion_show(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+@needs_database
+def cmd_promotion_show(args: argparse.Namespace, settings: ApiSettings, session: Session) -> int:
     from sqlalchemy import select
 
     from api.models import Promotion

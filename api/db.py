@@ -8,6 +8,8 @@ next to the working directory.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -15,6 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -86,3 +89,34 @@ def upgrade(database_url: str) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def url_for_humans(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or migrated; the message is for people."""
+
+
+@contextmanager
+def migrated_session(database_url: str) -> Iterator[Session]:
+    """A session on the database at the latest schema, for commands and tools outside the app.
+
+    Raises DatabaseUnavailable (one line, no password) when it cannot be reached or migrated.
+    """
+    ensure_sqlite_dir(database_url)
+    engine = make_engine(database_url)
+    try:
+        try:
+            upgrade_engine(engine)
+        except DBAPIError as exc:
+            raise DatabaseUnavailable(
+                f"database {url_for_humans(database_url)} unavailable: "
+                f"{str(exc.orig or exc).strip().splitlines()[0]}"
+            ) from exc
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Request
 from sqlalchemy import delete, func, select
@@ -25,13 +24,14 @@ from sqlalchemy.orm import Session, selectinload
 from api.accounts import mask_account, mask_phone, normalize_phone, parse_account
 from api.errors import ApiError
 from api.models import Account, AccountLookup, Call, CallVerification
-from ivr.settings import Settings
+from api.settings import ApiSettings
 
 log = logging.getLogger("api.security")
 
 
-def settings_of(request: Request) -> Settings:
-    return request.app.state.settings
+def settings_of(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.settings
+    return settings
 
 
 def now(request: Request) -> datetime:
@@ -40,7 +40,7 @@ def now(request: Request) -> datetime:
 
 
 def local_today(request: Request) -> date:
-    return now(request).astimezone(ZoneInfo(settings_of(request).timezone)).date()
+    return now(request).astimezone(settings_of(request).zone).date()
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -72,11 +72,12 @@ def principal(request: Request, authorization: Annotated[str | None, Header()] =
         raise ApiError(401, "unauthorized", "Use Authorization: Bearer <token>.")
     settings = settings_of(request)
     found: Principal | None = None
-    if settings.ivr_token and secrets.compare_digest(token.encode(), settings.ivr_token.encode()):
+    ivr_token = settings.ivr_token.get_secret_value() if settings.ivr_token else None
+    if ivr_token and secrets.compare_digest(token.encode(), ivr_token.encode()):
         found = Principal("ivr", "ivr")
-    for op_token, name in settings.operator_tokens.items():
-        if secrets.compare_digest(token.encode(), op_token.encode()):
-            found = Principal("operator", name)
+    operator_name = settings.operator_name(token)
+    if operator_name is not None:
+        found = Principal("operator", operator_name)
     if found is None:
         raise ApiError(401, "unauthorized", "Unknown token.")
     return found
@@ -156,7 +157,8 @@ def _lookup_key(request: Request) -> bytes:
     """Key of the hashes that stand for accounts and phones in `account_lookups` (stable per token)."""
     key = getattr(request.app.state, "lookup_key", None)
     if key is None:
-        secret = settings_of(request).ivr_token or secrets.token_hex(16)
+        token = settings_of(request).ivr_token
+        secret = token.get_secret_value() if token else secrets.token_hex(16)
         key = request.app.state.lookup_key = hashlib.sha256(b"hotline-lookups:" + secret.encode()).digest()
     return key
 

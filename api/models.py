@@ -44,7 +44,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-READING_SOURCES = ("ivr", "operator", "import")
+READING_SOURCES = ("ivr", "operator", "import", "chat")  # chat: `hotline chat`, never exported
 ESCALATION_STATUSES = ("open", "taken", "closed")
 
 
@@ -208,7 +208,7 @@ class Reading(Base):
     meter: Mapped[Meter] = relationship()
     __table_args__ = (
         UniqueConstraint("call_id", "meter_id"),
-        CheckConstraint("source IN ('ivr', 'operator', 'import')", name="source_known"),
+        CheckConstraint("source IN ('ivr', 'operator', 'import', 'chat')", name="source_known"),
         Index("ix_readings_meter_taken_at", "meter_id", "taken_at"),
         Index("ix_readings_taken_at", "taken_at"),
     )

@@ -1,9 +1,9 @@
 """What a conversation needs to know besides the channel and the backend.
 
-Why a separate object: settings come from the environment (ivr.settings), but
-dialogs must run the same in tests, where the clock is fixed and limits are
-small; so the call path builds DialogOptions from Settings and tests build them
-directly.
+Why a separate object of plain values: dialogs read no environment and import no
+settings; the call path composes them from the hotline's settings
+(`ivr.settings.Settings.dialog_options`), and tests, where the clock is fixed and
+limits are small, build them directly.
 """
 
 from __future__ import annotations
@@ -11,14 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from dialogs.facts import Facts, load_facts
 from dialogs.hours import Hours, parse_schedule
-
-if TYPE_CHECKING:
-    from ivr.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -45,20 +41,6 @@ class DialogOptions:
         ZoneInfo(self.timezone)  # fail at start on a misspelt zone, not mid-call
         object.__setattr__(self, "operator_schedule", parse_schedule(self.operator_hours))
         object.__setattr__(self, "facts", load_facts(self.facts_file))  # a broken file fails at start
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, clock: Callable[[], datetime] | None = None
-    ) -> DialogOptions:
-        return cls(
-            operator_hours=settings.operator_hours,
-            timezone=settings.timezone,
-            max_call_seconds=float(settings.max_call_seconds),
-            no_input_timeout=settings.no_input_timeout,
-            readings_window=(settings.readings_window_start, settings.readings_window_end),
-            facts_file=str(settings.facts_file) if settings.facts_file else None,
-            clock=clock,
-        )
 
     def now(self) -> datetime:
         """Local time in the hotline's timezone."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import secrets
@@ -18,6 +17,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 
+from api.settings import ApiSettings
 from ivr.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,11 +72,10 @@ def _speech(settings: Settings):
 
 def _conversation(settings: Settings):
     from dialogs.conversation import run_conversation
-    from dialogs.options import DialogOptions
     from dialogs.understanding import warm_up
 
     warm_up()  # the morphology dictionaries load at start, not on the first caller's first words
-    return partial(run_conversation, options=DialogOptions.from_settings(settings))
+    return partial(run_conversation, options=settings.dialog_options())
 
 
 def _api_client(settings: Settings):
@@ -84,13 +83,13 @@ def _api_client(settings: Settings):
 
     if not settings.ivr_token:
         log.warning("HOTLINE_IVR_TOKEN is not set: the account API will refuse the IVR")
-    return ApiClient(settings.api_url, settings.ivr_token or "")
+    return ApiClient(settings.api_url, settings.ivr_token.get_secret_value() if settings.ivr_token else "")
 
 
 def _ami_secret(settings: Settings) -> str | None:
     """HOTLINE_AMI_SECRET, or the secret the default sandbox generated and kept."""
     if settings.ami_secret:
-        return settings.ami_secret
+        return settings.ami_secret.get_secret_value()
     from telephony.sandbox import AsteriskSandbox
 
     box = AsteriskSandbox.from_settings(settings)
@@ -192,8 +191,12 @@ def _demo_settings(settings: Settings) -> Settings:
     """Settings with the tokens the demo needs, made up (and kept for `hotline call`) when unset."""
     path = settings.data_dir / DEMO_SECRETS
     kept = _kept_demo_secrets(settings)
-    ivr_token = settings.ivr_token or kept.get("ivr_token") or secrets.token_urlsafe(24)
-    operator_tokens = dict(settings.operator_tokens)
+    ivr_token = (
+        settings.ivr_token.get_secret_value()
+        if settings.ivr_token
+        else kept.get("ivr_token") or secrets.token_urlsafe(24)
+    )
+    operator_tokens = {token.get_secret_value(): name for token, name in settings.operator_tokens.items()}
     if not operator_tokens:
         operator_tokens = {kept.get("operator_token") or secrets.token_urlsafe(24): "demo"}
     console_password = kept.get("console_password") or secrets.token_urlsafe(9)
@@ -208,7 +211,7 @@ def _demo_settings(settings: Settings) -> Settings:
         )
     )
     path.chmod(0o600)
-    return dataclasses.replace(settings, ivr_token=ivr_token, operator_tokens=operator_tokens)
+    return settings.replace(ivr_token=ivr_token, operator_tokens=operator_tokens)
 
 
 def demo_console_password(settings: Settings) -> str | None:
@@ -224,31 +227,29 @@ def ensure_demo_operator(settings: Settings) -> None:
     """
     from datetime import UTC, datetime
 
-    from api.cli import _database
     from api.console import auth
+    from api.db import migrated_session
 
     password = demo_console_password(settings)
     if not password:
         return
-    with _database(settings) as session:
+    with migrated_session(settings.database_url) as session:
         with contextlib.suppress(auth.OperatorError):
             auth.add_operator(session, DEMO_OPERATOR, password, datetime.now(UTC))
 
 
 def _operator_token(settings: Settings) -> str | None:
     if settings.operator_tokens:
-        return next(iter(settings.operator_tokens))
+        return next(iter(settings.operator_tokens)).get_secret_value()
     return _kept_demo_secrets(settings).get("operator_token")
 
 
 def fill_demo_data(settings: Settings) -> None:
-    """`hotline demo-data` (the api package's command) on these settings' database."""
-    from ivr.cli import build_parser
+    """The demo accounts in these settings' database, as `hotline demo-data` writes them."""
+    from api.cli import demo_data_report, fill_demo_database
 
-    args = build_parser().parse_args(["demo-data"])
-    result = args.func(args, settings)
-    if result:
-        raise RuntimeError(f"`hotline demo-data` failed with {result}")
+    api_settings = settings.part(ApiSettings)
+    print(demo_data_report(api_settings, fill_demo_database(api_settings)))
 
 
 def how_to_call(settings: Settings, box) -> str:
@@ -273,7 +274,8 @@ async def serve_api(settings: Settings, *, clock=None):
 
     from api.app import create_app
 
-    app = create_app(settings=settings, clock=clock) if clock else create_app(settings=settings)
+    api_settings = settings.part(ApiSettings)  # the API gets its part only (no AMI secret)
+    app = create_app(settings=api_settings, clock=clock) if clock else create_app(settings=api_settings)
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # ours stop everything in order
@@ -302,7 +304,7 @@ async def run_demo(settings: Settings, stop: asyncio.Event) -> None:
         seconds = await asyncio.to_thread(box.start)
         started_here = True
         log.info("Asterisk sandbox up in %.1f s", seconds)
-    settings = dataclasses.replace(settings, ami_secret=box.ami_secret)
+    settings = settings.replace(ami_secret=box.ami_secret)
     try:
         async with serve_api(settings):
             await run_ivr(

@@ -4,6 +4,7 @@
     hotline models download ru-small|ru-big  fetch, verify (SHA-256), unpack into HOTLINE_MODELS_DIR
     hotline models recognize FILE.wav        run a WAV through the streaming recogniser (8 kHz path)
     hotline prompts build                    pre-render every fixed prompt at both speech rates
+                                             (the texts are the dialogs', handed in by ivr)
     hotline prompts say TEXT -o FILE.wav     render one sentence as the phone line will hear it
     hotline prompts phonemes TEXT            espeak-ng's phonemes for TEXT as the robot says it
 """
@@ -14,15 +15,24 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ivr.settings import Settings
+    from speech.settings import SpeechSettings
+    from speech.tts import EspeakSynthesizer
+
+PromptTexts = Callable[[], Sequence[str]]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add this package's subcommands to the `hotline` parser."""
+def register(sub: argparse._SubParsersAction, *, prompt_texts: PromptTexts | None = None) -> None:
+    """Add this package's subcommands to the `hotline` parser.
+
+    `prompt_texts` gives the fixed sentences `hotline prompts build` renders: what the robot says
+    is the dialogs' business, so whoever composes the packages (ivr) hands it in; without it
+    there is no `build` action.
+    """
     from speech.models import CATALOGUE
 
     msub = _command_group(sub, "models", "speech recognition models (Vosk)")
@@ -46,8 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     psub = _command_group(sub, "prompts", "the robot's voice: pre-rendered prompts")
 
-    p = psub.add_parser("build", help="render every fixed prompt at the normal and the slow rate")
-    p.set_defaults(func=cmd_prompts_build)
+    if prompt_texts is not None:
+        p = psub.add_parser("build", help="render every fixed prompt at the normal and the slow rate")
+        p.set_defaults(func=cmd_prompts_build, prompt_texts=prompt_texts)
 
     p = psub.add_parser("say", help="render one sentence to an 8 kHz WAV file")
     p.add_argument("text")
@@ -78,7 +89,7 @@ def _size(n: int) -> str:
     return str(n)
 
 
-def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_models_list(args: argparse.Namespace, settings: SpeechSettings) -> int:
     from speech.models import CATALOGUE, NO_MODEL_MESSAGE, installed_models
 
     models = installed_models(settings.models_dir)
@@ -99,7 +110,7 @@ def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_models_download(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_models_download(args: argparse.Namespace, settings: SpeechSettings) -> int:
     from tqdm import tqdm
 
     from speech.models import CATALOGUE, ModelError, download
@@ -131,7 +142,7 @@ def cmd_models_download(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_models_recognize(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_models_recognize(args: argparse.Namespace, settings: SpeechSettings) -> int:
     from speech.asr import load_configured_model
     from speech.audio import frames, read_wav, silence, to_phone
     model = load_configured_model(settings)
@@ -157,16 +168,14 @@ def cmd_models_recognize(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _synthesizer(settings: Settings):
+def _synthesizer(settings: SpeechSettings) -> EspeakSynthesizer:
     from speech.tts import EspeakSynthesizer
 
     return EspeakSynthesizer.from_settings(settings)
 
 
-def cmd_prompts_build(args: argparse.Namespace, settings: Settings) -> int:
-    from dialogs.prompts import static_texts
-
-    texts = static_texts()
+def cmd_prompts_build(args: argparse.Namespace, settings: SpeechSettings) -> int:
+    texts = list(args.prompt_texts())
     synth = _synthesizer(settings)
     started = time.perf_counter()
     try:
@@ -182,7 +191,7 @@ def cmd_prompts_build(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_prompts_say(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_prompts_say(args: argparse.Namespace, settings: SpeechSettings) -> int:
     from speech.audio import PHONE_RATE, duration_ms, wav_bytes
 
     synth = _synthesizer(settings)
@@ -195,7 +204,7 @@ def cmd_prompts_say(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_prompts_phonemes(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_prompts_phonemes(args: argparse.Namespace, settings: SpeechSettings) -> int:
     from speech.tts import PhonemeError, normalize_text, phonemes
 
     if args.show_text:

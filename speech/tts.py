@@ -60,7 +60,7 @@ from speech.lexicon import apply_lexicon
 from speech.verbalize import normalise_for_speech
 
 if TYPE_CHECKING:
-    from ivr.settings import Settings
+    from speech.settings import SpeechSettings
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class EspeakSynthesizer:
         self.rendered = 0  # texts synthesised by espeak-ng (not served from a cache)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> EspeakSynthesizer:
+    def from_settings(cls, settings: SpeechSettings) -> EspeakSynthesizer:
         return cls(settings.tts_cache_dir, voice=settings.tts_voice, rate=settings.tts_rate,
                    slow_rate=settings.tts_slow_rate)
 

@@ -7,6 +7,7 @@ import os
 import sys
 
 from telephony.sandbox import DEFAULT_MIRROR, AsteriskSandbox, SandboxError, build, is_built
+from telephony.settings import TelephonySettings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +47,7 @@ def _fail(exc: Exception) -> int:
     return 1
 
 
-def cmd_build(args: argparse.Namespace, settings) -> int:
+def cmd_build(args: argparse.Namespace, settings: TelephonySettings) -> int:
     try:
         if not build(settings.asterisk_root, mirror=args.mirror):
             print(f"The Asterisk sandbox is already built in {settings.asterisk_root}.")
@@ -55,7 +56,7 @@ def cmd_build(args: argparse.Namespace, settings) -> int:
     return 0
 
 
-def sandbox_from(settings, name: str) -> AsteriskSandbox:
+def sandbox_from(settings: TelephonySettings, name: str) -> AsteriskSandbox:
     return AsteriskSandbox.from_settings(settings, name)
 
 
@@ -75,7 +76,7 @@ def describe(box: AsteriskSandbox) -> str:
     )
 
 
-def cmd_start(args: argparse.Namespace, settings) -> int:
+def cmd_start(args: argparse.Namespace, settings: TelephonySettings) -> int:
     box = sandbox_from(settings, args.name)
     try:
         if not is_built(box.root):
@@ -88,7 +89,7 @@ def cmd_start(args: argparse.Namespace, settings) -> int:
     return 0
 
 
-def cmd_stop(args: argparse.Namespace, settings) -> int:
+def cmd_stop(args: argparse.Namespace, settings: TelephonySettings) -> int:
     box = sandbox_from(settings, args.name)
     if box.stop():
         print(f"Asterisk sandbox {box.name!r} stopped.")
@@ -97,7 +98,7 @@ def cmd_stop(args: argparse.Namespace, settings) -> int:
     return 0
 
 
-def cmd_status(args: argparse.Namespace, settings) -> int:
+def cmd_status(args: argparse.Namespace, settings: TelephonySettings) -> int:
     box = sandbox_from(settings, args.name)
     if not is_built(box.root):
         print(f"Not built: run `hotline asterisk build` (root, Debian mirror) to create {box.root}.")
@@ -110,7 +111,7 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
     return 0
 
 
-def cmd_cli(args: argparse.Namespace, settings) -> int:
+def cmd_cli(args: argparse.Namespace, settings: TelephonySettings) -> int:
     box = sandbox_from(settings, args.name)
     if not box.is_running():
         print(f"Asterisk sandbox {box.name!r} is not running (`hotline asterisk start`).", file=sys.stderr)

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.cli import _needs_database
+from api.cli_database import needs_database
 from api.console import auth
 from api.console.models import Operator
-from ivr.settings import Settings
+from api.settings import ApiSettings
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -41,8 +41,8 @@ def _run(action) -> int:
     return 0
 
 
-@_needs_database
-def cmd_add(args: argparse.Namespace, _settings: Settings, session: Session) -> int:
+@needs_database
+def cmd_add(args: argparse.Namespace, _settings: ApiSettings, session: Session) -> int:
     def add() -> str:
         name = auth.check_name(args.name)
         if session.scalar(select(Operator).where(Operator.name == name)) is not None:
@@ -55,8 +55,8 @@ def cmd_add(args: argparse.Namespace, _settings: Settings, session: Session) -> 
     return _run(add)
 
 
-@_needs_database
-def cmd_passwd(args: argparse.Namespace, _settings: Settings, session: Session) -> int:
+@needs_database
+def cmd_passwd(args: argparse.Namespace, _settings: ApiSettings, session: Session) -> int:
     def passwd() -> str:
         auth.check_name(args.name)
         auth.set_password(session, args.name, _read_password(args))
@@ -65,8 +65,8 @@ def cmd_passwd(args: argparse.Namespace, _settings: Settings, session: Session) 
     return _run(passwd)
 
 
-@_needs_database
-def cmd_disable(args: argparse.Namespace, _settings: Settings, session: Session) -> int:
+@needs_database
+def cmd_disable(args: argparse.Namespace, _settings: ApiSettings, session: Session) -> int:
     def disable() -> str:
         auth.disable_operator(session, args.name)
         return f"operator {args.name.strip()} disabled, open sessions ended"
@@ -74,8 +74,8 @@ def cmd_disable(args: argparse.Namespace, _settings: Settings, session: Session)
     return _run(disable)
 
 
-@_needs_database
-def cmd_list(_args: argparse.Namespace, _settings: Settings, session: Session) -> int:
+@needs_database
+def cmd_list(_args: argparse.Namespace, _settings: ApiSettings, session: Session) -> int:
     operators = list(session.scalars(select(Operator).order_by(Operator.name)))
     if not operators:
         print("no operators yet: hotline operators add NAME")

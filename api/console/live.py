@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Request
 from sqlalchemy import select
@@ -21,7 +20,7 @@ CallId = Annotated[str, Path(min_length=1, max_length=64)]
 def _context(request: Request, session) -> dict:
     settings = settings_of(request)
     at = now(request)
-    day = figures.today(session, at, ZoneInfo(settings.timezone))
+    day = figures.today(session, at, settings.zone)
     reasons = [(texts.label(texts.REASONS, reason), count) for reason, count in day.reasons]
     outcome_rows = day.outcome_rows
     outcomes = [(texts.label(texts.OUTCOME_GROUPS, group), count) for group, count in outcome_rows]

@@ -102,7 +102,7 @@ RETRY_DEFAULT = 30
 
 LOCK_SCOPES = {"account": "Лицевой счёт", "caller": "Номер звонившего"}
 
-SOURCES = {"ivr": "Горячая линия", "operator": "Оператор", "import": "Импорт"}
+SOURCES = {"ivr": "Горячая линия", "operator": "Оператор", "import": "Импорт", "chat": "Тестовый чат"}
 
 STATUSES = {"open": "Ожидает", "taken": "В работе", "closed": "Закрыто"}
 

@@ -15,7 +15,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -136,7 +135,7 @@ def csrf_failed_response(_request: Request, _exc: CsrfFailed) -> Response:
 
 
 def local(request: Request, at: datetime | None) -> datetime | None:
-    return at.astimezone(ZoneInfo(settings_of(request).timezone)) if at else None
+    return at.astimezone(settings_of(request).zone) if at else None
 
 
 def rub(value: Any) -> str:

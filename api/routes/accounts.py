@@ -211,7 +211,7 @@ def submit_reading(
     else:
         if body.source not in (None, "ivr"):
             raise ApiError(422, "invalid_source", 'The IVR submits readings with source "ivr".')
-        source = "ivr"
+        source = request.app.state.readings_source  # "ivr"; "chat" in `hotline chat`'s own API
         if body.call_id and call_id and body.call_id != call_id:
             raise ApiError(422, "call_id_mismatch", "call_id in the body differs from the X-Call-Id header.")
         reading_call = body.call_id or call_id

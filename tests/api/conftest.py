@@ -31,7 +31,7 @@ from api.app import create_app
 from api.db import upgrade
 from api.models import Account, Base, Charge, Meter, Payment, Penalty, Phone, Reading
 from api.reference import ensure_promotion
-from ivr.settings import Settings
+from api.settings import ApiSettings
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 IVR_TOKEN = "ivr-secret"
@@ -187,8 +187,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def settings(tmp_path, db_url) -> Settings:
-    return Settings(
+def settings(tmp_path, db_url) -> ApiSettings:
+    return ApiSettings(
         data_dir=tmp_path,
         database_url=db_url,
         ivr_token=IVR_TOKEN,

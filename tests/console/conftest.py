@@ -21,7 +21,7 @@ from api.app import create_app
 from api.console import auth
 from api.db import upgrade
 from api.demo import fill
-from ivr.settings import Settings
+from api.settings import ApiSettings
 
 TZ = "Asia/Novokuznetsk"
 DEMO_DAY = date(2025, 11, 20)
@@ -65,8 +65,8 @@ def demo_template(tmp_path_factory):
     return path
 
 
-def make_settings(data_dir, url: str, **overrides) -> Settings:
-    return Settings(
+def make_settings(data_dir, url: str, **overrides) -> ApiSettings:
+    return ApiSettings(
         data_dir=data_dir,
         database_url=url,
         ivr_token=IVR_TOKEN,
@@ -89,7 +89,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def settings(tmp_path, db_url) -> Settings:
+def settings(tmp_path, db_url) -> ApiSettings:
     return make_settings(tmp_path, db_url, console_session_minutes=60)
 
 

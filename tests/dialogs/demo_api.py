@@ -9,7 +9,6 @@ operators' hours, with October 2025 the latest closed month.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -39,8 +38,7 @@ SHARED = ("003330033-1", "003330034-1")  # both on file for SHARED_PHONE; the fi
 
 
 def settings(database_url: str) -> Settings:
-    return dataclasses.replace(
-        Settings.from_env(),
+    return Settings.from_env().replace(
         database_url=database_url,
         ivr_token=IVR_TOKEN,
         operator_tokens={OPERATOR_TOKEN: "tester"},

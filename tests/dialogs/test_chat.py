@@ -49,3 +49,54 @@ def test_hotline_chat_fills_the_demo_database_once_and_talks(tmp_path, monkeypat
     second = capsys.readouterr().out
     assert "[demo data written to" not in second
     assert "город Осинники" in second and "[call ended: hangup]" in second
+
+
+def test_the_chat_keeps_to_its_own_database_and_its_readings_are_never_exported(
+    tmp_path, monkeypatch, capsys
+):
+    """A developer with the hotline's real database configured runs `hotline chat`: the real
+    database is not touched, and a reading the pretend caller confirms is marked `chat`."""
+    import asyncio
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from api.db import migrated_session
+    from api.export import readings_rows
+    from api.models import Account
+    from ivr.chat import chat_database_url, demo_backend
+    from ivr.cli import main
+    from ivr.settings import Settings
+
+    real = tmp_path / "hotline.db"
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", f"sqlite:///{real}")
+    monkeypatch.setattr("sys.stdin", io.StringIO("баланс\nда\nнет\nдо свидания\n"))
+    assert main(["chat", "--at", "2025-11-20T12:00"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("[call ended: completed]")
+    assert not real.exists()
+    settings = Settings.from_env()
+    url = chat_database_url(settings)
+    assert url == f"sqlite:///{tmp_path / 'chat-demo.sqlite3'}"
+
+    call = "chat-reading-1"
+
+    async def confirm_a_reading() -> dict:
+        """What the dialogs do once the caller said «да» to the read-back, through the chat's API."""
+        at = datetime(2025, 11, 20, 12, 0, tzinfo=settings.zone)
+        backend = await demo_backend(settings, url, at=at)
+        try:
+            await backend.start_call(call, caller=PHONE)
+            await backend.verify("001110011-7", call_id=call, caller=PHONE)
+            cold = (await backend.meters("001110011-7", call_id=call))[0]
+            value = Decimal(cold["last_reading"]["value"]) + 2
+            return await backend.submit_reading("001110011-7", cold["id"], value, call_id=call)
+        finally:
+            await backend.aclose()
+
+    stored = asyncio.run(confirm_a_reading())
+    assert stored["source"] == "chat"
+    assert not real.exists()
+    with migrated_session(url) as session:
+        assert session.query(Account).count() == 24  # the demo, written once
+        exported = readings_rows(session, date(2025, 11, 1), settings.zone)
+    assert call not in {cell for row in exported for cell in row}

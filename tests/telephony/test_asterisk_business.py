@@ -5,7 +5,6 @@ this process, a temporary SQLite database filled with the demo data)."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import shutil
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -42,7 +41,7 @@ def pretend_now(tz: ZoneInfo) -> datetime:
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo-db") / "demo.db"
-    settings = dataclasses.replace(Settings.from_env(), database_url=f"sqlite:///{path}")
+    settings = Settings.from_env().replace(database_url=f"sqlite:///{path}")
     fill_demo_data(settings)
     return path
 
@@ -109,15 +108,13 @@ class Stack:
 @pytest.fixture
 async def stack(sandbox, ami, demo_database, speech_cache, tmp_path):
     from dialogs.conversation import run_conversation
-    from dialogs.options import DialogOptions
     from ivr.api_client import ApiClient
     from speech.tts import EspeakSynthesizer
 
     db = tmp_path / "hotline.db"
     shutil.copy(demo_database, db)
     port = free_port()
-    settings = dataclasses.replace(
-        Settings.from_env(),
+    settings = Settings.from_env().replace(
         database_url=f"sqlite:///{db}",
         api_host="127.0.0.1",
         api_port=port,
@@ -131,7 +128,7 @@ async def stack(sandbox, ami, demo_database, speech_cache, tmp_path):
         backend = ApiClient(settings.api_url, IVR_TOKEN)
         service = HotlineService(
             dialog=partial(
-                run_conversation, options=DialogOptions.from_settings(settings, clock=lambda: now)
+                run_conversation, options=settings.dialog_options(clock=lambda: now)
             ),
             backend=backend,
             synthesizer=EspeakSynthesizer.from_settings(settings),

@@ -1,6 +1,5 @@
 """`hotline demo` leaves a console login a newcomer can use at once."""
 
-import dataclasses
 
 from fastapi.testclient import TestClient
 
@@ -11,8 +10,8 @@ from ivr.settings import Settings
 
 def _settings(tmp_path) -> Settings:
     base = Settings.from_env()
-    return dataclasses.replace(
-        base, data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'demo.db'}", operator_tokens={}
+    return base.replace(
+        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'demo.db'}", operator_tokens={}
     )
 
 
