@@ -15,7 +15,7 @@ import api.console.models  # noqa: F401  (operators and sessions live on the API
 
 def install(app: FastAPI) -> None:
     """Mount the console pages, their static files and their login handling on `app`."""
-    from api.console import callbacks, cards, escalations, live, login, web
+    from api.console import callbacks, cards, escalations, live, login, phone, web
     from api.console.throttle import LoginThrottle, PasswordPool
 
     settings = app.state.settings
@@ -25,6 +25,7 @@ def install(app: FastAPI) -> None:
         settings.console_login_window_minutes,
     )
     app.state.password_pool = PasswordPool()
+    phone.attach_phone(app, phone.PhoneSettings.from_env())  # callbacks through Asterisk, if set up
 
     router = APIRouter(prefix=web.PREFIX)
     router.include_router(login.router)

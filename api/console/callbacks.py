@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
+import anyio.from_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
@@ -21,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from api.accounts import normalize_phone
-from api.console import texts
+from api.console import queue_truth, texts
 from api.console.escalations import (
     CLOSED_SHOWN,
     CLOSED_WITHIN,
@@ -30,11 +32,13 @@ from api.console.escalations import (
     caller_accounts,
     on_file,
 )
+from api.console.phone import ConsolePhone
 from api.console.web import CheckedUser, ConsoleUser, OperatorUser, local, render
-from api.deps import SessionDep, find_account, now
+from api.deps import SessionDep, find_account, now, settings_of
 from api.errors import ApiError
 from api.models import Call, Escalation
 from api.routes.calls import CALLBACK_REASON, EscalationUpdate, update_escalation
+from telephony.ami import AmiError
 
 router = APIRouter(prefix="/callbacks")
 NOTE_MAX = 4000
@@ -137,6 +141,7 @@ def _panel(
         error=error,
         retry_choices=texts.RETRY_CHOICES,
         retry_default=texts.RETRY_DEFAULT,
+        phone_ready=getattr(request.app.state, "console_phone", None) is not None,
         **selected,
     )
 
@@ -198,6 +203,35 @@ def _refusal(esc: Escalation, who: str) -> tuple[int, str]:
     if esc.status == "taken" and esc.operator != who:
         return 403, texts.escalation_refusal("not_yours", {"operator": esc.operator}, "result")
     return 409, texts.escalation_refusal("not_taken", {}, "result")
+
+
+@router.post("/{esc_id}/dial", include_in_schema=False)
+def dial(request: Request, esc_id: EscalationId, session: SessionDep, user: CheckedUser):
+    """«Позвонить»: Asterisk rings the operator's softphone, then the resident (AMI Originate
+    through the console's own link); the try is noted on the callback, Asterisk's progress follows.
+    Only the operator who took the callback may place it."""
+    if not _is_callback(session, esc_id):
+        return render(request, "_panel_missing.html", user, status_code=404)
+    phone: ConsolePhone | None = getattr(request.app.state, "console_phone", None)
+    if phone is None:
+        return _panel(request, session, user, esc_id, error=texts.CALLBACK_NO_PHONE, status_code=503)
+    esc = session.get(Escalation, esc_id)
+    assert esc is not None
+    if esc.status != "taken" or esc.operator != user.name:
+        status, message = _refusal(esc, user.name)
+        return _panel(request, session, user, esc_id, error=message, status_code=status)
+    number = esc.callback_phone or normalize_phone(esc.call.caller if esc.call else None)
+    if not number:
+        return _panel(request, session, user, esc_id, error=texts.CALLBACK_NO_NUMBER, status_code=422)
+    try:
+        endpoint = anyio.from_thread.run(phone.place, esc_id, user.name, number)
+    except AmiError as exc:
+        message = texts.callback_refused(str(exc))
+        return _panel(request, session, user, esc_id, error=message, status_code=502)
+    zone = ZoneInfo(settings_of(request).timezone)
+    line = queue_truth.note_line(now(request), zone, user.name, texts.callback_placed(endpoint, number))
+    queue_truth.append_note(session, esc_id, line)
+    return _panel(request, session, user, esc_id, changed=True)
 
 
 @router.post("/{esc_id}/result", include_in_schema=False)

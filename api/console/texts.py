@@ -193,3 +193,51 @@ def plain_ru(value: Any) -> str:
     """A reading or quantity as an operator writes it: 124,5."""
     text = plain(value) if value is not None else None
     return _number(text)
+
+
+# ---- The queue's truth and callbacks placed through Asterisk (queue_truth.py, phone.py) --------
+def caller_left_queue(minutes: int, seconds: int) -> str:
+    """The outcome of an escalation whose caller hung up in the queue before an operator answered."""
+    waited = f"{minutes} мин {seconds} с" if minutes else f"{seconds} с"
+    return f"Абонент положил трубку в очереди, не дождавшись оператора (ждал {waited})"
+
+
+def left_queue_callback_summary(number: str, reason: str, minutes: int) -> str:
+    """A callback request made for a caller who gave up waiting («Перезвонить на номер» as the IVR's)."""
+    waited = f"{minutes} мин" if minutes else "меньше минуты"
+    return (
+        f"Перезвонить на номер {number}. Причина: не дождался оператора в очереди ({waited}); "
+        f"просил: {label(REASONS, reason).lower()}."
+    )
+
+
+# Asterisk's DIALSTATUS and OriginateResponse reasons as the callback's notes say them.
+DIAL_RESULTS = {
+    "ANSWER": "абонент ответил, разговор состоялся",
+    "NOANSWER": "абонент не ответил",
+    "BUSY": "у абонента занято",
+    "CHANUNAVAIL": "номер недоступен",
+    "CONGESTION": "линия перегружена",
+    "CANCEL": "звонок отменён до ответа абонента",
+    "NOTDIALLED": "номер абонента не набран",
+}
+OPERATOR_PHONE_RESULTS = {
+    "NOANSWER": "телефон оператора не ответил",
+    "BUSY": "телефон оператора занят",
+    "CONGESTION": "телефон оператора недоступен",
+    "HANGUP": "оператор сбросил звонок",
+    "FAILED": "телефон оператора недоступен",
+}
+
+
+def callback_placed(endpoint: str, number: str) -> str:
+    return f"звонок через АТС: {endpoint} → {number}"
+
+
+CALLBACK_DIALLING = "оператор ответил, набираем абонента"
+CALLBACK_NO_PHONE = "Звонки из консоли не настроены: позвоните абоненту со своего телефона."
+CALLBACK_NO_NUMBER = "У заявки нет номера, на который можно позвонить."
+
+
+def callback_refused(message: str) -> str:
+    return f"АТС не приняла звонок: {message}"

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 RECORDINGS = Path(__file__).parent / "ami_recordings"
+MAPPED = ("ActionID", "Id")  # fields whose recorded values are rewritten to the client's own
 
 
 @dataclass
@@ -83,6 +85,7 @@ class FakeAmi:
         self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
         self.actions: list[dict[str, str]] = []  # every action the clients sent, in order
+        self._variables: list[list[str]] = []  # the `Variable:` lines of the last action read
         self.connections = 0
         self.finished = asyncio.Event()  # the last script has run to its end
 
@@ -114,9 +117,7 @@ class FakeAmi:
                     if step.banner:
                         writer.write(f"{step.banner}\r\n".encode())
                     else:
-                        lines = [
-                            f"{k}: {ids.get(v, v) if k.lower() == 'actionid' else v}" for k, v in step.fields
-                        ]
+                        lines = [f"{k}: {ids.get(v, v) if k in MAPPED else v}" for k, v in step.fields]
                         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
                     await writer.drain()
                     if step.get("Response") == "Goodbye":  # Asterisk closes after a Logoff
@@ -149,6 +150,13 @@ class FakeAmi:
                 recorded, actual = step.get("ActionID"), action.get("ActionID")
                 if recorded and actual:
                     ids[recorded] = actual
+                # The action's channel variables (HOTLINE_CALLBACK_ID…) come back in events' Id.
+                sent = dict(v.split("=", 1) for v in self._variables.pop() if "=" in v)
+                for key, value in step.fields:
+                    if key == "Variable" and "=" in value:
+                        var, was = value.split("=", 1)
+                        if var in sent:
+                            ids[was] = sent[var]
                 return
             if name == "ping":
                 await self._answer_unscripted(writer, action)
@@ -160,12 +168,15 @@ class FakeAmi:
             raw = await reader.readuntil(b"\r\n\r\n")
         except (asyncio.IncompleteReadError, ConnectionError):
             return None
-        action = {}
+        action, variables = {}, []
         for line in raw.decode().split("\r\n"):
             if ": " in line:
                 key, value = line.split(": ", 1)
                 action[key] = value
+                if key == "Variable":
+                    variables.append(value)
         self.actions.append(action)
+        self._variables.append(variables)
         return action
 
     async def _answer_unscripted(self, writer: asyncio.StreamWriter, action: dict[str, str]) -> str | None:
@@ -180,3 +191,24 @@ class FakeAmi:
         writer.write(reply.encode())
         await writer.drain()
         return "goodbye" if name == "logoff" else None
+
+
+class ThreadedFakeAmi:
+    """A FakeAmi on its own thread and event loop, for code whose loop is not the test's
+    (the API app under TestClient)."""
+
+    def __init__(self, connections: list[list[Step]]):
+        self.fake = FakeAmi(connections)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> FakeAmi:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.fake.__aenter__(), self._loop).result(5)
+        return self.fake
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.__aexit__(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
