@@ -7,7 +7,7 @@ AudioSocket, with Vosk and espeak-ng) and on a text channel in tests and in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -77,10 +77,14 @@ class Channel(Protocol):
         expect: Sequence[str] | None = None,
         dtmf: DtmfSpec | None = None,
         timeout: float | None = None,
+        complete: Callable[[str], bool] | None = None,
     ) -> Reply:
         """Speak `prompt`, then wait for speech (recogniser grammar `expect`, None = free
-        speech) or keys (`dtmf`, None = keys not accepted) up to `timeout` seconds of
-        silence. Returns Reply.hangup() if the caller left (never raises for it)."""
+        speech) or keys (`dtmf`, None = keys not accepted, collected by `dialogs.keys`) up to
+        `timeout` seconds of silence. `complete(text)`: True when words heard so far already
+        are a whole answer, so the channel need not wait out the caller's pause (a speech
+        channel ends the utterance sooner). Returns Reply.hangup() if the caller left (never
+        raises for it)."""
 
     async def transfer_to_operator(self) -> bool:
         """Hand the call to the operators' queue. True if the handover happened."""

@@ -9,7 +9,7 @@ once here keeps the flows about the conversation only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -112,12 +112,13 @@ class Call:
         *,
         expect: Sequence[str] | None,
         dtmf: DtmfSpec | None,
+        complete: Callable[[str], bool] | None = None,
     ) -> Reply:
         """Ask once; raises Hangup when the caller has gone."""
         self.check_time()
         await self._note("robot", prompt)
         reply = await self.channel.ask(
-            prompt, expect=expect, dtmf=dtmf, timeout=self.options.no_input_timeout
+            prompt, expect=expect, dtmf=dtmf, timeout=self.options.no_input_timeout, complete=complete
         )
         if reply.kind == "hangup":
             raise Hangup

@@ -61,6 +61,12 @@ def _account_or_dont_know(reply: Reply) -> str | None:
     return DONT_KNOW if answers.dont_know(reply) else answers.account(reply)
 
 
+def _whole_account(text: str) -> bool:
+    """Nine digits and the suffix said: nothing more is coming (nine alone may go on «тире семь»)."""
+    account = answers.account(Reply.speech(text))
+    return account is not None and "-" in account
+
+
 async def _from_number(call: Call) -> str:
     told_where = False
     # «мой счёт ноль ноль один … тире семь, сколько я должна»: the number said with the request
@@ -69,7 +75,10 @@ async def _from_number(call: Call) -> str:
         if said is not None and "-" in said:
             account, said = said, None
         else:
-            account = await policy.ask(call, prompts.ACCOUNT, _account_or_dont_know, dtmf=policy.ACCOUNT_KEYS)
+            account = await policy.ask(
+                call, prompts.ACCOUNT, _account_or_dont_know,
+                dtmf=policy.ACCOUNT_KEYS, complete=_whole_account,
+            )
         if account == DONT_KNOW:  # where to find it first; the operator when still unknown
             if told_where:
                 raise Escalate("dont_know_account")
@@ -77,7 +86,10 @@ async def _from_number(call: Call) -> str:
             await call.say(prompts.ACCOUNT_WHERE)
             continue
         if "-" not in account:
-            suffix = await policy.ask(call, prompts.TERRITORY, answers.territory, dtmf=TERRITORY_KEYS)
+            suffix = await policy.ask(
+                call, prompts.TERRITORY, answers.territory, dtmf=TERRITORY_KEYS,
+                complete=policy.answered_by(answers.territory),
+            )
             account = f"{account}-{suffix}"
         said = spoken.say_account(account)
         if not await policy.confirm(call, prompts.account_readback(said)):

@@ -18,6 +18,7 @@ A caller who answered with keys once (or a line with no speech recogniser) hears
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from dialogs import answers, lexicon, prompts
@@ -79,14 +80,20 @@ async def ask(
     dtmf: DtmfSpec,
     keys_are_data: bool = False,
     context: str | None = None,
+    complete: Callable[[str], bool] | None = None,
 ) -> T:
     """Ask until `interpret` gives a value. Raises Escalate (operator), CallerLeaves (goodbye),
-    BackToMenu («меню») or SwitchTopic (the caller asked about something else)."""
+    BackToMenu («меню») or SwitchTopic (the caller asked about something else).
+    `complete(text)`: the words so far already are a whole answer (see `answered_by`), so the
+    phone need not wait out the caller's pause; leave it None where a pause may be mid-answer
+    (numbers: «сто двадцать три… и пять десятых»)."""
     operator_key = bool(question.choices) and not any(c.key == prompts.OPERATOR_KEY for c in question.choices)
     said_before = call.take_recent()
     misses = repeats = 0
     while True:
-        reply = await call.ask(_prompt_for(call, question, misses), expect=grammar_for(question), dtmf=dtmf)
+        reply = await call.ask(
+            _prompt_for(call, question, misses), expect=grammar_for(question), dtmf=dtmf, complete=complete
+        )
         heard = understand(reply.text, context) if reply.kind == "speech" else None
         request = command(reply, heard, keys_are_data=keys_are_data, operator_key=operator_key)
         if heard is not None and heard.has(lexicon.OPERATOR):
@@ -139,11 +146,23 @@ async def ask(
         call.take_recent()
 
 
+def answered_by(interpret: Interpret[object]) -> Callable[[str], bool]:
+    """`complete` for a closed question: the words so far already give its answer."""
+
+    def complete(text: str) -> bool:
+        return interpret(Reply.speech(text)) is not None
+
+    return complete
+
+
 async def confirm(call: Call, question: Question) -> bool:
     """A yes/no question (voice, or 1 = да, 2 = нет)."""
-    return await ask(call, question, answers.yes_no, dtmf=CHOICE_KEYS)
+    return await ask(call, question, answers.yes_no, dtmf=CHOICE_KEYS, complete=answered_by(answers.yes_no))
 
 
 async def choose(call: Call, question: Question, *, context: str | None = None) -> str:
     """A closed question; returns the name of the chosen prompts.Choice."""
-    return await ask(call, question, answers.choice(question.choices), dtmf=CHOICE_KEYS, context=context)
+    interpret = answers.choice(question.choices)
+    return await ask(
+        call, question, interpret, dtmf=CHOICE_KEYS, context=context, complete=answered_by(interpret)
+    )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from dialogs import keys
 from dialogs.answers import normalise
 from dialogs.channel import DtmfSpec, Hangup, Reply
 
@@ -24,17 +25,7 @@ UNKNOWN_WORD = "[unk]"  # what Vosk prints for a word outside the grammar
 
 def keys_reply(typed: str, dtmf: DtmfSpec) -> Reply:
     """Keys as the phone's DTMF collector would deliver them under `dtmf`."""
-    digits = ""
-    for key in typed:
-        if dtmf.terminator and key == dtmf.terminator:
-            break
-        if dtmf.erase and key == dtmf.erase:
-            digits = ""
-            continue
-        digits += key
-        if len(digits) >= dtmf.max_digits:
-            break
-    return Reply.keys(digits)
+    return keys.collect(typed, dtmf)
 
 
 def reply_from_line(line: str | None, dtmf: DtmfSpec | None) -> Reply:
@@ -97,6 +88,7 @@ class TextChannel:
         expect: Sequence[str] | None = None,
         dtmf: DtmfSpec | None = None,
         timeout: float | None = None,
+        complete: Callable[[str], bool] | None = None,
     ) -> Reply:
         if self.gone or self.hung_up:
             return Reply.hangup()

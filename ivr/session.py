@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dialogs.backend import Backend
 from dialogs.channel import DtmfSpec, Hangup, Reply
 from dialogs.conversation import LIMIT_GRACE_SECONDS
+from dialogs.keys import KeyEntry
 from dialogs.record import CallRecord, Outbox, Outcome
 from speech.asr import Recognition, Recognizer
 from speech.tts import Synthesizer
@@ -125,8 +126,6 @@ class CallSession:
             loop.create_task(self._dtmf_pump(), name=f"session-dtmf-{self.call_id}"),
             loop.create_task(self._watch_hangup(), name=f"session-hangup-{self.call_id}"),
         ]
-        if self._recognizer is not None:
-            self._safe_grammar(None)
         outcome = COMPLETED
         returned: str | None = None
         dialog_task = loop.create_task(dialog(self, self.backend), name=f"dialog-{self.call_id}")
@@ -228,13 +227,14 @@ class CallSession:
         expect: Sequence[str] | None = None,
         dtmf: DtmfSpec | None = None,
         timeout: float | None = None,
+        complete: Callable[[str], bool] | None = None,
     ) -> Reply:
         if self.call.is_closed:
             return Reply.hangup()
         if dtmf is None:
             self._keys.clear()  # keys are not an answer to this question
         if self._recognizer is not None and not self._utterance_active and not self._finals:
-            self._safe_grammar(expect)
+            self._safe_grammar(expect, complete)
         try:
             if prompt:
                 await self.say(prompt)
@@ -296,26 +296,21 @@ class CallSession:
     async def _collect(self, dtmf: DtmfSpec | None, timeout: float) -> Reply:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        digits = ""
+        entry = KeyEntry(dtmf) if dtmf is not None else None
         while True:
             if self.call.is_closed:
                 return Reply.hangup()
             while self._keys:
                 key = self._keys.popleft()
-                if dtmf is None:
+                if entry is None or dtmf is None:
                     continue
-                if dtmf.max_digits <= 1:
-                    return Reply.keys(key)
-                if dtmf.erase and key == dtmf.erase:
-                    digits = ""
-                elif dtmf.terminator and key == dtmf.terminator:
-                    return Reply.keys(digits)
-                else:
-                    digits += key
-                    if len(digits) >= dtmf.max_digits:
+                reply = entry.press(key)
+                if reply is not None:
+                    if entry.full and dtmf.max_digits > 1:
                         self._swallow_terminator(dtmf.terminator)
-                        return Reply.keys(digits)
+                    return reply
                 deadline = loop.time() + dtmf.inter_digit_timeout
+            digits = entry is not None and entry.started
             if self._finals and not digits:
                 return Reply.speech(self._finals.popleft())
             now = loop.time()
@@ -323,8 +318,8 @@ class CallSession:
             if self._utterance_active and not digits:
                 effective = max(deadline, self._last_voice + self._utterance_grace)
             if now >= effective:
-                if digits:
-                    return Reply.keys(digits)
+                if entry is not None and digits:
+                    return entry.timed_out()
                 text = await self._flush_utterance()
                 return Reply.speech(text) if text else Reply.silence()
             self._changed.clear()
@@ -408,10 +403,10 @@ class CallSession:
             self._finals.append(" ".join(words))
         self._kick()
 
-    def _safe_grammar(self, phrases: Sequence[str] | None) -> None:
+    def _safe_grammar(self, phrases: Sequence[str] | None, complete: Callable[[str], bool] | None) -> None:
         try:
             assert self._recognizer is not None
-            self._recognizer.set_grammar(list(phrases) if phrases is not None else None)
+            self._recognizer.set_grammar(list(phrases) if phrases is not None else None, complete=complete)
         except Exception:
             log.exception("call %s: setting the grammar failed", self.call_id)
 

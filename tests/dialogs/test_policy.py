@@ -199,3 +199,23 @@ async def test_a_plea_with_an_answer_is_an_answer(api):
         ("что вас интересует", "помогите передать показания"),
         ("Назовите номер лицевого счёта", None),
     ])
+
+
+async def test_closed_questions_tell_the_channel_when_an_answer_is_complete(api):
+    """The phone ends the caller's utterance as soon as the words are a whole answer."""
+    seen = []
+
+    class Capturing(ScriptedChannel):
+        async def ask(self, prompt, *, expect=None, dtmf=None, timeout=None, complete=None):
+            seen.append(complete)
+            return await super().ask(prompt, expect=expect, dtmf=dtmf, timeout=timeout, complete=complete)
+
+    from dialogs import policy, prompts
+    from dialogs.context import Call
+
+    call = Call(Capturing(["да"]), api.backend, DialogOptions())
+    question = prompts.account_readback("ноль ноль один сто одиннадцать ноль ноль один один тире семь")
+    assert await policy.confirm(call, question) is True
+    [complete] = seen
+    assert complete("да") and complete("нет, не верно")
+    assert not complete("подождите") and not complete("")

@@ -49,8 +49,9 @@ class ScriptedRecognizer:
     def emit(self, kind: str, text: str) -> None:
         self.results.put_nowait(Recognition(kind, text))
 
-    def set_grammar(self, phrases: Sequence[str] | None) -> None:
+    def set_grammar(self, phrases: Sequence[str] | None, *, complete=None) -> None:
         self.grammars.append(list(phrases) if phrases is not None else None)
+        self.complete = complete
 
     async def feed(self, frame: bytes) -> Recognition | None:
         assert not self.closed, "fed after close"

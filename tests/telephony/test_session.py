@@ -82,6 +82,7 @@ async def test_say_plays_speech_and_records_the_call():
         ("1234", DtmfSpec(max_digits=4), "1234"),  # ends at max_digits
         ("7", DtmfSpec(max_digits=1), "7"),  # menus answer on the first key
         ("#", DtmfSpec(max_digits=10), ""),  # only the terminator: an empty entry
+        ("#", DtmfSpec(max_digits=1), "#"),  # a one-key question takes any key (as dialogs.keys says)
     ],
 )
 async def test_keys_are_collected_per_spec(keys, spec, expected):
@@ -378,3 +379,22 @@ async def test_a_terminator_after_a_full_entry_answers_nothing(late):
         h.peer.send_dtmf("1")
         await asyncio.wait_for(h.outcome, 10)
     assert replies == [Reply.keys("1234"), Reply.keys("1")]
+
+
+async def test_the_questions_completeness_check_reaches_the_recogniser():
+    rec = ScriptedRecognizer()
+    replies = []
+
+    def complete(text):
+        return text == "да"
+
+    async def dialog(ch, backend):
+        replies.append(await ch.ask("Верно?", expect=["да", "нет"], dtmf=DtmfSpec(), complete=complete))
+
+    async with Harness(dialog, recognizer=rec) as h:
+        await h.peer.wait_for(lambda: rec.grammars == [["да", "нет"]])
+        assert rec.complete is complete
+        rec.emit("final", "да")
+        await asyncio.wait_for(h.outcome, 10)
+    assert replies == [Reply.speech("да")]
+    assert rec.grammars == [["да", "нет"]]  # no wasted reset to free speech at the call's start
