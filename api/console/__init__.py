@@ -15,7 +15,7 @@ import api.console.models  # noqa: F401  (operators and sessions live on the API
 
 def install(app: FastAPI) -> None:
     """Mount the console pages, their static files and their login handling on `app`."""
-    from api.console import callbacks, cards, escalations, live, login, phone, web
+    from api.console import callbacks, cards, escalations, live, login, web
     from api.console.throttle import LoginThrottle, PasswordPool
 
     settings = app.state.settings
@@ -25,7 +25,7 @@ def install(app: FastAPI) -> None:
         settings.console_login_window_minutes,
     )
     app.state.password_pool = PasswordPool()
-    phone.attach_phone(app, phone.PhoneSettings.from_env())  # callbacks through Asterisk, if set up
+    app.state.console_phone = None  # callbacks through Asterisk: handed in by ivr/console_phone.py
 
     router = APIRouter(prefix=web.PREFIX)
     router.include_router(login.router)

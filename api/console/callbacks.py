@@ -32,13 +32,12 @@ from api.console.escalations import (
     caller_accounts,
     on_file,
 )
-from api.console.phone import ConsolePhone
+from api.console.phone import ConsolePhone, PhoneError
 from api.console.web import CheckedUser, ConsoleUser, OperatorUser, local, render
 from api.deps import SessionDep, find_account, now, settings_of
 from api.errors import ApiError
 from api.models import Call, Escalation
 from api.routes.calls import CALLBACK_REASON, EscalationUpdate, update_escalation
-from telephony.ami import AmiError
 
 router = APIRouter(prefix="/callbacks")
 NOTE_MAX = 4000
@@ -223,14 +222,17 @@ def dial(request: Request, esc_id: EscalationId, session: SessionDep, user: Chec
     number = esc.callback_phone or normalize_phone(esc.call.caller if esc.call else None)
     if not number:
         return _panel(request, session, user, esc_id, error=texts.CALLBACK_NO_NUMBER, status_code=422)
-    try:
-        endpoint = anyio.from_thread.run(phone.place, esc_id, user.name, number)
-    except AmiError as exc:
-        message = texts.callback_refused(str(exc))
-        return _panel(request, session, user, esc_id, error=message, status_code=502)
+    # Noted before the call is placed: Asterisk's news about it comes right after.
     zone = ZoneInfo(settings_of(request).timezone)
-    line = queue_truth.note_line(now(request), zone, user.name, texts.callback_placed(endpoint, number))
-    queue_truth.append_note(session, esc_id, line)
+    endpoint = phone.settings.endpoint_for(user.name)
+    placed = texts.callback_placed(endpoint, number)
+    queue_truth.append_note(session, esc_id, queue_truth.note_line(now(request), zone, user.name, placed))
+    try:
+        anyio.from_thread.run(phone.place, esc_id, user.name, number)
+    except PhoneError as exc:
+        message = texts.callback_refused(str(exc))
+        queue_truth.append_note(session, esc_id, queue_truth.note_line(now(request), zone, "АТС", message))
+        return _panel(request, session, user, esc_id, error=message, status_code=502, changed=True)
     return _panel(request, session, user, esc_id, changed=True)
 
 

@@ -5,7 +5,9 @@ Asterisk user (`console` in the sandbox: may only Originate; hears UserEvents, t
 and call events), so the API never holds the IVR's AMI secret. The link is optional: without
 `HOTLINE_CONSOLE_AMI_SECRET` the console works as before and operators dial by hand.
 
-`PhoneSettings.from_env` is the one place the console's telephony settings are read.
+`PhoneSettings.from_env` is the one place the console's telephony settings are read. The API
+knows no Asterisk: the composition root (`ivr/console_phone.py`) hands in a `Dialer` over AMI
+and feeds Asterisk's news to `caller_left_queue` and `callback_progress`.
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ import logging
 import os
 import secrets
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.console import queue_truth, texts
-from telephony.ami import AmiClient, AmiEvent
-from telephony.operators import callback_progress, place_callback, queue_abandon
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,24 @@ class PhoneSettings:
         )
 
 
+class PhoneError(Exception):
+    """The telephone system refused the call or is not reachable; the message says why."""
+
+
+class Dialer(Protocol):
+    """Places calls for the console (AMI Originate in production; see ivr/console_phone.py)."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def place_callback(
+        self, *, tag: str, operator_endpoint: str, number: str, caller_id: str, operator_ring_seconds: int
+    ) -> None:
+        """Ring the operator, then `number`; progress comes back tagged `tag`. Raises PhoneError."""
+        ...
+
+
 class ConsolePhone:
     """The AMI link of the API process: places callbacks, writes what Asterisk says into the database."""
 
@@ -88,30 +108,28 @@ class ConsolePhone:
         sessions: sessionmaker[Session],
         clock: Callable[[], datetime],
         zone: ZoneInfo,
-        ami: AmiClient | None = None,
+        dialer: Dialer,
     ):
         self.settings = settings
         self._sessions = sessions
         self._clock = clock
         self._zone = zone
-        self.ami = ami or AmiClient(settings.host, settings.port, settings.user, settings.secret)
-        self._remove: Callable[[], None] | None = None
+        self.dialer = dialer
         self._work: set[asyncio.Task] = set()
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-phone-db")
 
     async def start(self) -> None:
-        self._remove = self.ami.add_listener(self._on_event)
-        await self.ami.start()
+        await self.dialer.start()
 
     async def close(self) -> None:
-        if self._remove is not None:
-            self._remove()
-        await self.ami.close()
+        await self.dialer.close()
         for task in list(self._work):
             with contextlib.suppress(Exception):
                 await task
+        self._db.shutdown(wait=False)
 
     async def settled(self) -> None:
-        """Wait until the database work of the events heard so far is done (tests)."""
+        """Wait until the database work of the news heard so far is done (tests)."""
         while self._work:
             await asyncio.gather(*list(self._work), return_exceptions=True)
 
@@ -121,10 +139,8 @@ class ConsolePhone:
         Raises AmiError when Asterisk refuses or is not reachable. How it goes is noted on
         the callback as Asterisk tells (operator answered, resident answered or not)."""
         endpoint = self.settings.endpoint_for(operator)
-        tag = f"{esc_id}-{secrets.token_hex(4)}"
-        await place_callback(
-            self.ami,
-            tag=tag,
+        await self.dialer.place_callback(
+            tag=f"{esc_id}-{secrets.token_hex(4)}",
             operator_endpoint=endpoint,
             number=number,
             caller_id=f"Callback <{number}>",
@@ -132,25 +148,24 @@ class ConsolePhone:
         )
         return endpoint
 
-    # ---- events --------------------------------------------------------------------------------
-    def _on_event(self, event: AmiEvent) -> None:
-        left = queue_abandon(event)
-        if left is not None:
-            log.info("call %s: the caller left the queue after %d s", left.call_id, left.waited_seconds)
-            self._in_thread(self._caller_left, left.call_id, left.waited_seconds)
-            return
-        progress = callback_progress(event)
-        if progress is None:
-            return
-        esc_id = progress.tag.split("-", 1)[0]
+    # ---- news from the telephone system (called on the event loop) ----------------------------
+    def caller_left_queue(self, call_id: str, waited_seconds: int) -> None:
+        """A caller hung up in the operators' queue before anyone answered."""
+        log.info("call %s: the caller left the queue after %d s", call_id, waited_seconds)
+        self._in_thread(self._caller_left, call_id, waited_seconds)
+
+    def callback_progress(self, tag: str, stage: str, detail: str = "") -> None:
+        """How a callback placed with `tag` goes: `dialling`, `operator_unanswered` (detail: why),
+        `ended` (detail: the dial's status, ANSWER when the two talked)."""
+        esc_id = tag.split("-", 1)[0]
         if not esc_id.isdigit():
             return
-        if progress.stage == "dialling":
+        if stage == "dialling":
             text = texts.CALLBACK_DIALLING
-        elif progress.stage == "operator_unanswered":
-            text = texts.label(texts.OPERATOR_PHONE_RESULTS, progress.detail)
+        elif stage == "operator_unanswered":
+            text = texts.label(texts.OPERATOR_PHONE_RESULTS, detail)
         else:
-            text = texts.label(texts.DIAL_RESULTS, progress.detail)
+            text = texts.label(texts.DIAL_RESULTS, detail)
         self._note(int(esc_id), "АТС", text)
 
     def _note(self, esc_id: int, who: str, text: str) -> None:
@@ -158,7 +173,9 @@ class ConsolePhone:
         self._in_thread(self._append, esc_id, line)
 
     def _in_thread(self, fn: Callable[..., object], *args: object) -> None:
-        task = asyncio.get_running_loop().create_task(asyncio.to_thread(fn, *args))
+        """Database work off the event loop, on one thread: notes land in the order Asterisk spoke."""
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(asyncio.wrap_future(self._db.submit(fn, *args), loop=loop))
         self._work.add(task)
         task.add_done_callback(self._done)
 
@@ -182,13 +199,14 @@ class ConsolePhone:
             queue_truth.append_note(session, esc_id, line)
 
 
-def attach_phone(app, settings: PhoneSettings | None, ami: AmiClient | None = None) -> ConsolePhone | None:
-    """Give `app` the console's AMI link (started and stopped with the app); None leaves it without."""
+def attach_phone(app, settings: PhoneSettings | None, dialer: Dialer | None) -> ConsolePhone | None:
+    """Give `app` the console's phone (started and stopped with the app); without settings or a
+    dialer the console has none and operators dial by hand."""
     app.state.console_phone = None
-    if settings is None:
+    if settings is None or dialer is None:
         return None
     phone = ConsolePhone(
-        settings, app.state.sessions, lambda: app.state.clock(), ZoneInfo(app.state.settings.timezone), ami
+        settings, app.state.sessions, lambda: app.state.clock(), ZoneInfo(app.state.settings.timezone), dialer
     )
     app.state.console_phone = phone
     app.router.add_event_handler("startup", phone.start)

@@ -10,8 +10,9 @@ import time
 import pytest
 from sqlalchemy import select
 
-from api.console.phone import PhoneSettings, attach_phone, parse_endpoints
+from api.console.phone import PhoneSettings, parse_endpoints
 from api.models import Escalation
+from ivr.console_phone import attach_console_phone
 from tests.console.conftest import escalate
 from tests.console.test_callbacks import end_call, request_callback
 from tests.telephony.fake_ami import ThreadedFakeAmi, load
@@ -61,7 +62,7 @@ def test_a_caller_who_hangs_up_in_the_queue_is_marked_at_once(app, anna, limit, 
     esc_id = escalate(anna.client, QUEUED_CALL, caller="+7 900 111-00-11")
     end_call(anna.client, QUEUED_CALL, "operator")  # the IVR's record ends with the redirect
     with ThreadedFakeAmi(load("queue_abandon.ami")) as fake:
-        attach_phone(app, _phone(fake, callback_after_seconds=limit))
+        attach_console_phone(app, _phone(fake, callback_after_seconds=limit))
         with anna.client:  # the app's startup connects its AMI link
             closed = _until(app, lambda s: s.get(Escalation, esc_id).status == "closed")
             assert closed, "the escalation was not marked from the queue's event"
@@ -89,7 +90,7 @@ def test_the_operator_places_a_callback_and_the_console_notes_how_it_went(app, a
     esc_id = request_callback(anna.client, "cb-phone-1")
     assert anna.post(f"/console/callbacks/{esc_id}/take").status_code == 200
     with ThreadedFakeAmi(load("callback_dial.ami")) as fake:
-        attach_phone(app, _phone(fake, endpoints={"anna": "Local/s@test-caller/n"}))
+        attach_console_phone(app, _phone(fake, endpoints={"anna": "Local/s@test-caller/n"}))
         with anna.client:
             panel = anna.client.get(f"/console/callbacks/{esc_id}/panel").text
             assert "Позвонить" in panel
@@ -112,7 +113,7 @@ def test_the_operator_places_a_callback_and_the_console_notes_how_it_went(app, a
 def test_only_the_operator_who_took_the_callback_places_it(app, anna, boris):
     esc_id = request_callback(anna.client, "cb-phone-2")
     with ThreadedFakeAmi([]) as fake:
-        attach_phone(app, _phone(fake))
+        attach_console_phone(app, _phone(fake))
         r = boris.post(f"/console/callbacks/{esc_id}/dial")
         assert r.status_code == 409  # not taken by anyone yet
         assert anna.post(f"/console/callbacks/{esc_id}/take").status_code == 200
