@@ -45,6 +45,8 @@ class Outcome(StrEnum):
     OPERATOR_FAILED = "operator_failed"  # the transfer did not happen
     TIME_LIMIT = "time_limit"  # the call reached its time limit (the goodbye was said)
     SERVICE_ERROR = "service_error"  # the account service (or the robot itself) failed
+    BUSY = "busy"  # every line was taken: the caller heard "call back" (ivr's admission cap)
+    SHUTDOWN = "shutdown"  # the IVR was stopped during the call: the caller heard why
 
 
 def new_key() -> str:
@@ -338,7 +340,7 @@ class CallRecord:
         return self.outcome is not None
 
     def _put(self, kind: str, body: dict[str, Any], key: str | None = None) -> None:
-        self.outbox.put(Entry(self.call_id, kind, body, **({"key": key} if key else {})))
+        self.outbox.put(Entry(self.call_id, kind, body, key) if key else Entry(self.call_id, kind, body))
 
     def start(self, caller: str | None = None) -> None:
         """Register the call (first call of it only: the owner of the channel may have done it)."""

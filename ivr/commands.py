@@ -143,6 +143,10 @@ async def run_ivr(settings: Settings, stop: asyncio.Event, *, use_ami: bool = Tr
         on_ready()
     try:
         await stop.wait()
+        # SIGTERM/Ctrl+C: no new calls; live ones may finish, then hear why the call ends.
+        ended = await service.drain(settings.drain_seconds)
+        if ended:
+            log.warning("stopping: %d calls were ended with the restart sentence", ended)
     finally:
         prerender.cancel()
         await service.close()

@@ -7,12 +7,14 @@ same wiring, with different dialogs, backends and voices injected.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
 
+from dialogs import prompts
 from dialogs.backend import Backend
-from dialogs.record import Outbox
+from dialogs.record import CallRecord, Outbox, Outcome
 from ivr.session import CallSession, Dialog
 from speech.asr import Recognizer
 from speech.tts import Synthesizer
@@ -43,6 +45,8 @@ class HotlineService:
         max_call_seconds: float = 600.0,
         record_transcript: bool = True,
         outbox: Outbox | None = None,
+        max_calls: int | None = None,
+        first_audio_timeout: float | None = 1.0,
     ):
         self._dialog = dialog
         self._backend = backend
@@ -57,7 +61,10 @@ class HotlineService:
             record_transcript=record_transcript,
             outbox=outbox,
         )
-        self.server = AudioSocketServer(self._handle, host, port, idle_timeout=idle_timeout)
+        self.server = AudioSocketServer(
+            self._handle, host, port, idle_timeout=idle_timeout, max_calls=max_calls, on_busy=self._busy,
+            first_audio_timeout=first_audio_timeout,
+        )
         self.sessions: dict[str, CallSession] = {}
         self.finished: deque[CallSession] = deque(maxlen=100)  # recent calls, newest last
         self._finished_event = asyncio.Event()
@@ -70,6 +77,7 @@ class HotlineService:
         parts.setdefault("idle_timeout", settings.audiosocket_idle_timeout)
         parts.setdefault("no_input_timeout", settings.no_input_timeout)
         parts.setdefault("max_call_seconds", settings.max_call_seconds)
+        parts.setdefault("max_calls", settings.max_calls)
         return cls(**parts)
 
     async def start(self) -> None:
@@ -77,6 +85,38 @@ class HotlineService:
             # Events, and after every reconnect the calls whose event fell into the gap.
             self._remove_listener = self.joiner.attach(self.ami)
         await self.server.start()
+
+    async def drain(self, seconds: float) -> int:
+        """A graceful stop: take no new calls, let live ones finish for up to `seconds`, then end
+        the rest with a sentence (outcome `shutdown`). Returns how many had to be ended."""
+        self.server.stop_accepting()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        if self.sessions:
+            log.info("stopping: %d calls still talking; waiting up to %.0f s", len(self.sessions), seconds)
+        while self.sessions and loop.time() < deadline:
+            self._finished_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._finished_event.wait(), deadline - loop.time())
+        ended = list(self.sessions.values())
+        for session in ended:
+            session.interrupt(prompts.SHUTTING_DOWN)
+        waiting = [s.call_id for s in ended]
+        limit = loop.time() + 20.0  # the sentence, the hang-up, the record handed to the outbox
+        while any(c in self.sessions for c in waiting) and loop.time() < limit:
+            self._finished_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._finished_event.wait(), 0.5)
+        return len(ended)
+
+    async def _busy(self, call: AudioSocketCall) -> None:
+        """Over the cap: a short sentence, the leg hung up, and the call noted for the admin."""
+        record = CallRecord(self._session_options["outbox"] or Outbox(self._backend), call.call_id)
+        record.line("robot", prompts.LINES_BUSY)
+        with contextlib.suppress(Exception):
+            await call.play(await self._synth.synthesize(prompts.LINES_BUSY))
+        await call.hangup()
+        record.end(Outcome.BUSY)
 
     async def close(self) -> None:
         await self.server.close()

@@ -49,6 +49,10 @@ PEER_GONE = frozenset(
 )
 
 
+class _Interrupted(Exception):
+    """The IVR is stopping and ended this call with a sentence (see `CallSession.interrupt`)."""
+
+
 def real_words(text: str) -> list[str]:
     """The words of a recogniser result that are speech, not noise markers."""
     return [w for w in text.split() if w.lower() not in NOISE_WORDS]
@@ -104,6 +108,8 @@ class CallSession:
         self._stray: tuple[str, float] | None = None  # a terminator to ignore, until when
         self._changed = asyncio.Event()
         self._transferred = False
+        self._interrupted = asyncio.Event()
+        self._interrupt_text = ""
         self._hung_up_by_us = False
         # background work
         self._tasks: list[asyncio.Task] = []
@@ -138,6 +144,8 @@ class CallSession:
                 returned = None
         except Hangup:
             outcome = HANGUP
+        except _Interrupted:
+            outcome = Outcome.SHUTDOWN
         except TimeoutError:
             log.warning(
                 "call %s: longer than %.0f s (and its grace); ending it", self.call_id, self._max_call_seconds
@@ -163,11 +171,30 @@ class CallSession:
             await self._finish(outcome)
         return outcome
 
+    def interrupt(self, text: str) -> None:
+        """End the call now with `text` (the IVR is stopping): the dialog is stopped, the caller hears
+        the sentence, the record is closed as `shutdown`."""
+        self._interrupt_text = text
+        self._interrupted.set()
+
     async def _until_done(self, dialog_task: asyncio.Task) -> str | None:
         """Wait for the dialog; if the caller hangs up, give it a moment to unwind, then stop it."""
         closed = asyncio.ensure_future(self.call.closed.wait())
+        interrupted = asyncio.ensure_future(self._interrupted.wait())
         try:
-            await asyncio.wait({dialog_task, closed}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({dialog_task, closed, interrupted}, return_when=asyncio.FIRST_COMPLETED)
+            if interrupted.done() and not dialog_task.done() and not self.call.is_closed:
+                dialog_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await dialog_task
+                if self._transferred:
+                    return None
+                if not self._record_transcript:  # the dialog kept the transcript; it is gone now
+                    self.record.line("robot", self._interrupt_text)
+                with contextlib.suppress(Hangup):
+                    await self.say(self._interrupt_text, barge_in=False)
+                self._hung_up_by_us = True
+                raise _Interrupted()
             if not dialog_task.done():
                 await asyncio.wait({dialog_task}, timeout=2.0)
             if not dialog_task.done():
@@ -178,6 +205,7 @@ class CallSession:
             return dialog_task.result()
         finally:
             closed.cancel()
+            interrupted.cancel()
 
     async def _finish(self, outcome: str) -> None:
         """Whatever happened: stop listening, free the recogniser, end the leg, close the record

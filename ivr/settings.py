@@ -50,6 +50,10 @@ class Settings(ApiSettings, SpeechSettings, TelephonySettings, LogSettings):
     facts_file: Path | None = None
     operator_hours: str = "mon-fri 08:00-20:00; sat 09:00-15:00"
     no_input_timeout: float = 6.0
+    # Admission: calls served at once (over it a caller hears "all lines are busy"), and how long a
+    # stopping IVR (SIGTERM) lets live calls finish before ending them with a sentence.
+    max_calls: int = 30
+    drain_seconds: float = 30.0
 
     @model_validator(mode="before")
     @classmethod

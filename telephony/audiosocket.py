@@ -29,6 +29,8 @@ SILENCE_FRAME = bytes(FRAME_BYTES)
 # Anything far larger is not audio from Asterisk, and reading it would only waste memory.
 MAX_PAYLOAD = 4096
 DTMF_KEYS = frozenset("0123456789*#ABCD")
+# Audio frames a new leg must stream before a dialog starts for it (60 ms: Asterisk streams at once).
+FRAMES_TO_ADMIT = 3
 _HEADER = struct.Struct(">BH")
 
 
@@ -125,6 +127,27 @@ class _Playback:
         self.done = done
 
 
+class _QuietLog:
+    """At most one warning a second for stray peers, with a count: a burst of junk connections
+    must not turn into thousands of log lines written on the event loop."""
+
+    def __init__(self, interval: float = 1.0):
+        self._interval = interval
+        self._last = -interval
+        self._skipped = 0
+
+    def warning(self, message: str, *args: object) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._last < self._interval:
+            self._skipped += 1
+            return
+        if self._skipped:
+            message += f" ({self._skipped} more like this since the last report)"
+            self._skipped = 0
+        self._last = now
+        log.warning(message, *args)
+
+
 class AudioSocketCall:
     """One AudioSocket connection = one call leg.
 
@@ -152,6 +175,9 @@ class AudioSocketCall:
         self.audio: asyncio.Queue[bytes] = asyncio.Queue(maxsize=max_backlog_frames)
         self.dtmf: asyncio.Queue[str] = asyncio.Queue()
         self.closed = asyncio.Event()
+        # A few well-formed audio frames arrived: a real leg streaming, not a stray or broken socket.
+        self.heard = asyncio.Event()
+        self._frames_heard = 0
         self.close_reason: str | None = None
         self.stats = PacingStats()
         self.dropped_frames = 0
@@ -269,8 +295,10 @@ class AudioSocketCall:
     async def _read_loop(self) -> None:
         try:
             while not self.is_closed:
+                # A timeout context per frame: no task per frame, as wait_for would make.
                 try:
-                    frame = await asyncio.wait_for(read_frame(self._reader), self._idle_timeout)
+                    async with asyncio.timeout(self._idle_timeout):
+                        frame = await read_frame(self._reader)
                 except TimeoutError:
                     log.warning(
                         "call %s: nothing from Asterisk for %.0f s (half-open link?); closing",
@@ -287,7 +315,7 @@ class AudioSocketCall:
                     await self._close(ended, send_hangup=ended == "peer_error")
                     return
         except ProtocolError as exc:
-            log.warning("call %s: malformed AudioSocket frame, closing this call: %s", self.call_id, exc)
+            _junk_log.warning("call %s: malformed AudioSocket frame, closing it: %s", self.call_id, exc)
             await self._close("protocol_error", send_hangup=True)
         except ConnectionError as exc:
             log.info("call %s: link lost: %s", self.call_id, exc)
@@ -296,6 +324,10 @@ class AudioSocketCall:
     def _handle(self, frame: Frame) -> str | None:
         """Dispatch one frame; the close reason when it ended the call."""
         if frame.kind == Kind.AUDIO:
+            if not self.heard.is_set():
+                self._frames_heard += 1
+                if self._frames_heard >= FRAMES_TO_ADMIT:
+                    self.heard.set()
             if self.audio.full():
                 self.audio.get_nowait()
                 self.dropped_frames += 1
@@ -342,6 +374,7 @@ class AudioSocketCall:
 
 
 CallHandler = Callable[[AudioSocketCall], Awaitable[None]]
+_junk_log = _QuietLog()  # malformed streams, shared by every call: a burst logs a line a second
 
 
 class AudioSocketServer:
@@ -349,6 +382,15 @@ class AudioSocketServer:
 
     The handler owns the call for its lifetime; when it returns the call is hung up.
     An exception in one handler or a malformed stream is logged and ends only that call.
+
+    Admission, so a burst of junk or too many calls cannot starve the calls already talking:
+    a peer must send its call id within `first_frame_timeout` (1 s) and, with
+    `first_audio_timeout`, its first audio frame within that time too (Asterisk streams at once),
+    before a handler runs; at most `max_calls` handlers run at once, a call over the cap gets
+    `on_busy(call)` (say "all lines are busy" and hang up) while at most `max_busy` of those play,
+    and beyond that the connection is simply closed (Asterisk's dialplan goes on after
+    AudioSocket(): it may route the call elsewhere). `stop_accepting` is the first step of a
+    graceful stop: no new calls, the live ones go on.
     """
 
     def __init__(
@@ -357,23 +399,44 @@ class AudioSocketServer:
         host: str = "127.0.0.1",
         port: int = 9092,
         *,
-        first_frame_timeout: float = 5.0,
+        first_frame_timeout: float = 1.0,
+        first_audio_timeout: float | None = None,
         idle_timeout: float = 10.0,
         warmup: float = 0.5,
+        max_calls: int | None = None,
+        on_busy: CallHandler | None = None,
+        max_busy: int = 20,
+        backlog: int = 1024,
     ):
         self._handler = handler
         self._host = host
         self._port = port
         self._first_frame_timeout = first_frame_timeout
+        self._first_audio_timeout = first_audio_timeout
         self._idle_timeout = idle_timeout
         self._warmup = warmup
+        self._max_calls = max_calls
+        self._on_busy = on_busy
+        self._max_busy = max_busy
+        self._backlog = backlog
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task] = set()
+        self._quiet = _junk_log
         self.calls: dict[str, AudioSocketCall] = {}
+        self.active = 0  # handlers running (calls admitted)
+        self.busy_now = 0  # calls over the cap hearing the busy message
+        self.refused = 0  # connections closed at admission (junk, over every cap)
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._on_connect, self._host, self._port)
+        self._server = await asyncio.start_server(
+            self._on_connect, self._host, self._port, backlog=self._backlog
+        )
         log.info("AudioSocket server listening on %s:%d", self._host, self.port)
+
+    def stop_accepting(self) -> None:
+        """No new connections; calls already connected go on (a graceful stop's first step)."""
+        if self._server is not None:
+            self._server.close()
 
     @property
     def port(self) -> int:
@@ -408,33 +471,71 @@ class AudioSocketServer:
         finally:
             self._connections.discard(task)
 
+    def _refuse(self, writer: asyncio.StreamWriter, message: str, *args: object) -> None:
+        self.refused += 1
+        self._quiet.warning(message, *args)
+        writer.close()
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         try:
-            first = await asyncio.wait_for(read_frame(reader), self._first_frame_timeout)
+            async with asyncio.timeout(self._first_frame_timeout):
+                first = await read_frame(reader)
         except (TimeoutError, ProtocolError, ConnectionError) as exc:
-            log.warning("AudioSocket peer %s: no valid call id frame (%s); closing", peer, exc or "timeout")
-            writer.close()
+            self._refuse(writer, "AudioSocket peer %s: no valid call id frame (%s); closing", peer,
+                         exc or "timeout")
             return
         if first is None or first.kind != Kind.UUID:
-            log.warning("AudioSocket peer %s: first frame is not a call id; closing", peer)
-            writer.close()
+            self._refuse(writer, "AudioSocket peer %s: first frame is not a call id; closing", peer)
             return
         call_id = str(uuid.UUID(bytes=first.payload))
         if call_id in self.calls:
-            log.warning("AudioSocket peer %s: call id %s already connected; closing", peer, call_id)
-            writer.close()
+            self._refuse(writer, "AudioSocket peer %s: call id %s already connected; closing", peer, call_id)
+            return
+        over_cap = self._max_calls is not None and self.active >= self._max_calls
+        if over_cap and (self._on_busy is None or self.busy_now >= self._max_busy):
+            self._refuse(writer, "AudioSocket: %d calls already (the cap); call %s not taken", self.active,
+                         call_id)
             return
         call = AudioSocketCall(call_id, reader, writer, idle_timeout=self._idle_timeout, warmup=self._warmup)
         self.calls[call_id] = call
         call.start()
-        log.info("call %s: AudioSocket connected from %s", call_id, peer)
         try:
-            await self._handler(call)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("call %s: handler failed", call_id)
+            if self._first_audio_timeout is not None and not await self._streams(call):
+                self.refused += 1
+                self._quiet.warning("AudioSocket peer %s: call id %s but no audio; closing", peer, call_id)
+                return
+            if over_cap:
+                log.warning("call %s: all %d lines busy; told to call back", call_id, self.active)
+                assert self._on_busy is not None
+                await self._run(self._on_busy, call, busy=True)
+                return
+            log.info("call %s: AudioSocket connected from %s", call_id, peer)
+            await self._run(self._handler, call, busy=False)
         finally:
             self.calls.pop(call_id, None)
             await call.aclose()
+
+    async def _streams(self, call: AudioSocketCall) -> bool:
+        """True once the peer streamed its first frames in time (then it is a real call leg)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._first_audio_timeout):
+                await call.heard.wait()
+        return call.heard.is_set()
+
+    async def _run(self, handler: CallHandler, call: AudioSocketCall, *, busy: bool) -> None:
+        if busy:
+            self.busy_now += 1
+        else:
+            self.active += 1
+        try:
+            await handler(call)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("call %s: handler failed", call.call_id)
+        finally:
+            if busy:
+                self.busy_now -= 1
+            else:
+                self.active -= 1

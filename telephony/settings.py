@@ -19,8 +19,9 @@ class TelephonySettings(BaseSettings):
 
     audiosocket_host: str = "127.0.0.1"
     audiosocket_port: int = 9092
-    # A silent AudioSocket peer is kept this long before its call is closed as half-open.
-    audiosocket_idle_timeout: float = 10.0
+    # A silent AudioSocket peer is kept this long before its call is closed as half-open
+    # (Asterisk sends a frame every 20 ms; it drops its own leg after 2 s without ours).
+    audiosocket_idle_timeout: float = 3.0
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
     ami_user: str = "hotline"

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from api.models import Call, Escalation
-from api.routes.calls import CALLBACK_REASON
+from api.services.escalations import CALLBACK_REASON
 
 # A call still "in progress" after this long has lost its end (the IVR restarted): not shown as live.
 STALE_GRACE = timedelta(minutes=2)
@@ -38,6 +38,8 @@ OUTCOME_GROUP = {
     "operator_failed": "operator_failed",
     "service_error": "failure",
     "time_limit": "failure",
+    "busy": "failure",
+    "shutdown": "failure",
 }
 GROUP_ORDER = (
     "robot",

@@ -65,6 +65,8 @@ OUTCOMES = {
     "callback": "Заявка на обратный звонок",
     "time_limit": "Превышено время",
     "service_error": "Сбой сервиса",
+    "busy": "Все линии были заняты",
+    "shutdown": "Прерван перезапуском робота",
 }
 
 # Today's calls by how they ended (figures.py); the README's "Operator console" defines each.
@@ -75,7 +77,7 @@ OUTCOME_GROUPS = {
     "hangup": "Положил трубку, не закончив",
     "operators_closed": "Операторы не работали",
     "operator_failed": "Перевод не удался",
-    "failure": "Сбой или превышено время",
+    "failure": "Сбой, занято или превышено время",
     "other": "Без итога",
 }
 
@@ -86,7 +88,7 @@ def gone_label(outcome: str | None) -> str:
         return "Звонок завершён: операторы не работали"
     if outcome == "operator_failed":
         return "Звонок завершён: перевод не удался"
-    if outcome in ("service_error", "time_limit"):
+    if outcome in ("service_error", "time_limit", "shutdown"):
         return "Звонок прервался"
     return "Абонент положил трубку"
 

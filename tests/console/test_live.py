@@ -141,7 +141,7 @@ def test_outcomes_are_split_and_only_completed_counts_as_resolved(app, anna):
         ("hangup", "Положил трубку, не закончив: 1"),
         ("operators_closed", "Операторы не работали: 1"),
         ("operator_failed", "Перевод не удался: 1"),
-        ("failure", "Сбой или превышено время: 2"),
+        ("failure", "Сбой, занято или превышено время: 2"),
         ("other", "Без итога: 1"),
     ]
 
