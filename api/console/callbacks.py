@@ -93,8 +93,18 @@ def callbacks_page(request: Request, session: SessionDep, user: OperatorUser, op
         user,
         section="callbacks",
         selected=selected,
+        **_panel_options(request),
         **_context(session, now(request)),
     )
+
+
+def _panel_options(request: Request) -> dict:
+    """What the callback's panel needs besides the callback, on its own or inside the page."""
+    return {
+        "retry_choices": texts.RETRY_CHOICES,
+        "retry_default": texts.RETRY_DEFAULT,
+        "phone_ready": getattr(request.app.state, "console_phone", None) is not None,
+    }
 
 
 @router.get("/queue", include_in_schema=False)
@@ -138,9 +148,7 @@ def _panel(
         status_code=status_code,
         headers=headers,
         error=error,
-        retry_choices=texts.RETRY_CHOICES,
-        retry_default=texts.RETRY_DEFAULT,
-        phone_ready=getattr(request.app.state, "console_phone", None) is not None,
+        **_panel_options(request),
         **selected,
     )
 

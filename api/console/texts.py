@@ -208,8 +208,8 @@ def left_queue_callback_summary(number: str, reason: str, minutes: int) -> str:
     """A callback request made for a caller who gave up waiting («Перезвонить на номер» as the IVR's)."""
     waited = f"{minutes} мин" if minutes else "меньше минуты"
     return (
-        f"Перезвонить на номер {number}. Причина: не дождался оператора в очереди ({waited}); "
-        f"просил: {label(REASONS, reason).lower()}."
+        f"Перезвонить на номер {number}. Причина: не дождался оператора в очереди ({waited}). "
+        f"Повод перевода: {label(REASONS, reason).lower()}."
     )
 
 

@@ -93,7 +93,9 @@ def test_the_operator_places_a_callback_and_the_console_notes_how_it_went(app, a
         attach_console_phone(app, _phone(fake, endpoints={"anna": "Local/s@test-caller/n"}))
         with anna.client:
             panel = anna.client.get(f"/console/callbacks/{esc_id}/panel").text
-            assert "Позвонить" in panel
+            assert "Позвонить</button>" in panel
+            page = anna.client.get(f"/console/callbacks?open={esc_id}").text  # opened by its address
+            assert "Позвонить</button>" in page and "через 15 минут" in page
             r = anna.post(f"/console/callbacks/{esc_id}/dial")
             assert r.status_code == 200, r.text
             assert "звонок через АТС: Local/s@test-caller/n → 79005550055" in r.text
