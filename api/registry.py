@@ -45,6 +45,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from time import sleep
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -218,7 +219,7 @@ def parse_month(text: str) -> date | None:
 # ------------------------------------------------------------------ upserts (shared with the demo data)
 
 
-def _upsert(session: Session, model: type, key: dict, values: dict) -> tuple[object, bool]:
+def _upsert(session: Session, model: type, key: dict[str, Any], values: dict[str, Any]) -> tuple[Any, bool]:
     """The row with `key` (created if missing) set to `values`; True when it was created."""
     row = session.scalars(select(model).filter_by(**key).limit(1)).first()
     created = row is None
@@ -444,7 +445,7 @@ def _key_and_values(kind: str, account: str, row: _Row, values: dict) -> tuple[t
     if kind == "account":
         return (kind, account), tuple(values.items()), f"account {account}"
     if kind == "charge":
-        key = (kind, account, values["period"], values["service"])
+        key: tuple[Any, ...] = (kind, account, values["period"], values["service"])
         return key, tuple(values.items()), f"charge {account} {values['period']:%Y-%m} {values['service']}"
     if kind == "penalty":
         return (
@@ -598,7 +599,8 @@ def _account_row(row: _Row, header: list[str]) -> tuple[dict, Callable[[Session,
 
 def _data_row(
     kind: str, row: _Row, services: set[str], tz: ZoneInfo
-) -> tuple[dict, Callable[[Session, Account], bool]]:
+) -> tuple[dict[str, Any], Callable[[Session, Account], bool]]:
+    values: dict[str, Any]
     if kind == "charge":
         values = dict(
             period=row.month("period"),
@@ -621,7 +623,7 @@ def _data_row(
         )
     if kind == "payment":
         amount = row.money("amount")
-        if amount <= 0:
+        if amount is None or amount <= 0:
             raise row.fail("amount: a payment must be positive")
         values = dict(
             paid_on=row.day("date"), amount=amount, channel=row.text("channel"), ref=row.text("ref") or None
@@ -684,6 +686,7 @@ def apply_rows(
         batch = ops[first : first + max(1, batch_size)]
         try:
             for op in batch:
+                account: Account | None
                 if op.kind == "account":
                     v = dict(op.values)
                     phones = v.pop("phones")

@@ -123,7 +123,8 @@ def keyed_decimal(digits: str) -> Decimal | None:
 def amount(reply: Reply) -> Decimal | None:
     if reply.kind == "digits":
         value = keyed_decimal(reply.digits)
-        return value if value is not None and value.as_tuple().exponent >= -2 else None
+        places = value.as_tuple().exponent if value is not None else None
+        return value if isinstance(places, int) and places >= -2 else None
     if reply.kind == "speech":
         return spoken.parse_amount(corrected(reply.text))
     return None

@@ -98,7 +98,7 @@ async def run_conversation(channel: Channel, backend: Backend, options: DialogOp
         await own.start()
         record = CallRecord(own, channel.call_id, caller=channel.caller)
     call = Call(channel, backend, options, record=record)
-    outcome = HANGUP
+    outcome: str = HANGUP
     cancelled = False
     try:
         await call.start()

@@ -126,7 +126,7 @@ def _never_breaks(hours: Hours) -> bool:
     return not any(entry.get("break") for entry in hours)
 
 
-def _span(entry: dict, mention_no_break: bool) -> str:
+def _span(entry: dict[str, Any], mention_no_break: bool) -> str:
     pause = entry.get("break")
     return prompts.hours_span(
         spoken.say_clock_genitive(entry["open"]),

@@ -9,6 +9,7 @@ four at a time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -41,7 +42,7 @@ def topic_of(intent: str) -> str | None:
     return TOPIC_OF_INTENT.get(intent)
 
 
-def _interpret(question_choices: tuple) -> Any:
+def _interpret(question_choices: Sequence[prompts.Choice]) -> Any:
     def interpret(reply: Reply) -> str | None:
         if reply.kind == "digits":
             return next((c.name for c in question_choices if c.key == reply.digits), None)

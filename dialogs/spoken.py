@@ -77,7 +77,7 @@ def say_digits(digits: str) -> str:
 def say_clock_genitive(hhmm: str) -> str:
     """ "08:30" → "восьми тридцати", "17:00" → "семнадцати": read after "с" and "до"."""
     hours, _, minutes = hhmm.partition(":")
-    words = num2words(int(hours), lang="ru", case="genitive")
+    words: str = num2words(int(hours), lang="ru", case="genitive")
     if minutes and int(minutes):
         words += " " + num2words(int(minutes), lang="ru", case="genitive")
     return words
@@ -85,7 +85,8 @@ def say_clock_genitive(hhmm: str) -> str:
 
 def say_day_of_month(day: int, case: str) -> str:
     """Ordinal day agreeing with "число": "пятнадцатого" (genitive), "двадцать пятое" (accusative)."""
-    return num2words(day, lang="ru", to="ordinal", case=case, gender="n")
+    words: str = num2words(day, lang="ru", to="ordinal", case=case, gender="n")
+    return words
 
 
 def say_count_feminine(count: int) -> str:

@@ -13,7 +13,7 @@ import asyncio
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from dialogs import keys
 from dialogs.answers import normalise
@@ -139,7 +139,7 @@ class ScriptedChannel(TextChannel):
         script: Iterable[str | Reply | None],
         *,
         hangup_when: Callable[[str], bool] | None = None,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.script = list(script)
@@ -182,7 +182,7 @@ def _as_heard(line: str, expect: Sequence[str] | None) -> str:
 class TerminalChannel(TextChannel):
     """A person at the keyboard plays the caller (`hotline chat`)."""
 
-    def __init__(self, *, stdin: TextIO | None = None, stdout: TextIO | None = None, **kwargs):
+    def __init__(self, *, stdin: TextIO | None = None, stdout: TextIO | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout

@@ -43,7 +43,8 @@ def lemma(word: str) -> str:
     """The dictionary form of one lower-case word, ё folded to е («оператора» → «оператор»)."""
     if not word or word[0].isdigit():
         return word
-    return _morph().parse(word)[0].normal_form.translate(lexicon.FOLD_YO)
+    normal: str = _morph().parse(word)[0].normal_form
+    return normal.translate(lexicon.FOLD_YO)
 
 
 @lru_cache(maxsize=4096)
@@ -287,9 +288,9 @@ def understand(text: str, context: str | None = None) -> Understood:
                 best = candidate
         if best is not None:
             found.append(best)
-    negated = frozenset(m.intent.name for m in found if m.negated)
+    negated_intents = frozenset(m.intent.name for m in found if m.negated)
     kept = _resolve([m for m in found if not m.negated])
-    return Understood(tuple(words), tuple(m.intent.name for m in kept), negated)
+    return Understood(tuple(words), tuple(m.intent.name for m in kept), negated_intents)
 
 
 def _resolve(matches: list[_Match]) -> list[_Match]:

@@ -9,6 +9,7 @@ the operator rather than letting anyone guess on.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from dialogs import answers, policy, prompts, spoken
 from dialogs.backend import Rejected
@@ -23,7 +24,7 @@ def _amount_or_dont_know(reply: Reply) -> Decimal | str | None:
     return DONT_KNOW if answers.dont_know(reply) else answers.amount(reply)
 
 
-async def _check(call: Call, account: str, amount: Decimal | None) -> dict:
+async def _check(call: Call, account: str, amount: Decimal | None) -> dict[str, Any]:
     try:
         return await call.backend.verify(
             account, call_id=call.call_id, caller=call.channel.caller, last_payment=amount
@@ -51,7 +52,7 @@ async def verify(call: Call) -> None:
         amount = await policy.ask(
             call, prompts.LAST_PAYMENT, _amount_or_dont_know, dtmf=policy.DECIMAL_KEYS, keys_are_data=True
         )
-        if amount == DONT_KNOW:
+        if not isinstance(amount, Decimal):  # DONT_KNOW (policy.ask returns only an answer)
             await call.say(prompts.VERIFY_DONT_KNOW)
             raise Escalate("dont_know_payment")
         result = await _check(call, account, amount)

@@ -34,7 +34,7 @@ READINGS_SOURCE = "chat"  # never exported, never taken for a resident's real re
 QUIET_LOGGERS = ("httpx", "api", "dialogs", "ivr", "pymorphy3")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `hotline chat` to the `hotline` parser."""
     from dialogs import cli as dialogs_cli
 

@@ -14,11 +14,25 @@ import logging
 import secrets
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from api.settings import ApiSettings
 from ivr.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from ivr.api_client import ApiClient
+    from ivr.session import Dialog
+    from speech.asr import Recognizer
+    from speech.tts import EspeakSynthesizer, Synthesizer
+    from telephony.ami import AmiClient
+    from telephony.sandbox import AsteriskSandbox
+
+    Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +40,7 @@ DEMO_OPERATOR = "demo"  # the console login `hotline demo` creates
 DEMO_SECRETS = "demo-secrets.json"  # in HOTLINE_DATA_DIR: tokens `hotline demo` made up, for `hotline call`
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     """Add the ivr's subcommands."""
     p = sub.add_parser(
         "serve", help="run the IVR: AudioSocket server for Asterisk, AMI control, the conversation"
@@ -57,20 +71,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # ---- the parts of a running hotline ----------------------------------------------------------
-def _speech(settings: Settings):
+def _speech(settings: Settings) -> tuple[EspeakSynthesizer, Callable[[], Recognizer] | None]:
     """The robot's voice and, when a Vosk model is installed, its ears (else keypad only)."""
     from speech.asr import VoskRecognizer, load_configured_model
     from speech.tts import EspeakSynthesizer
 
     synthesizer = EspeakSynthesizer.from_settings(settings)
     model = load_configured_model(settings)
-    factory = (lambda: VoskRecognizer(model)) if model is not None else None
+    factory: Callable[[], Recognizer] | None = None
+    if model is not None:
+        factory = partial(VoskRecognizer, model)
     if factory is None:
         log.warning("no Vosk model: callers can use the keypad only (see `hotline models`)")
     return synthesizer, factory
 
 
-def _conversation(settings: Settings):
+def _conversation(settings: Settings) -> Dialog:
     from dialogs.conversation import run_conversation
     from dialogs.understanding import warm_up
 
@@ -78,7 +94,7 @@ def _conversation(settings: Settings):
     return partial(run_conversation, options=settings.dialog_options())
 
 
-def _api_client(settings: Settings):
+def _api_client(settings: Settings) -> ApiClient:
     from ivr.api_client import ApiClient
 
     if not settings.ivr_token:
@@ -97,7 +113,7 @@ def _ami_secret(settings: Settings) -> str | None:
     return box.ami_secret if kept.exists() else None
 
 
-async def _prerender(synthesizer, texts: list[str]) -> None:
+async def _prerender(synthesizer: Synthesizer, texts: list[str]) -> None:
     """Fixed prompts rendered once at start, so the first caller does not wait for espeak."""
     for slow in (False, True):
         for text in texts:
@@ -105,7 +121,13 @@ async def _prerender(synthesizer, texts: list[str]) -> None:
                 await synthesizer.synthesize(text, slow=slow)
 
 
-async def run_ivr(settings: Settings, stop: asyncio.Event, *, use_ami: bool = True, on_ready=None) -> None:
+async def run_ivr(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    use_ami: bool = True,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
     """The IVR until `stop` is set: AudioSocket server, AMI adapter, conversation per call."""
     from dialogs.prompts import static_texts
     from dialogs.record import Outbox
@@ -163,7 +185,7 @@ def _quiet_http_logs() -> None:
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
-def _run_until_signal(main: Callable[[asyncio.Event], object]) -> int:
+def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> int:
     _quiet_http_logs()
 
     async def runner() -> None:
@@ -182,7 +204,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # ---- demo ------------------------------------------------------------------------------------
-def _kept_demo_secrets(settings: Settings) -> dict:
+def _kept_demo_secrets(settings: Settings) -> dict[str, str]:
     """What an earlier `hotline demo` made up and kept in HOTLINE_DATA_DIR; {} when none (or unreadable)."""
     with contextlib.suppress(OSError, ValueError):
         kept = json.loads((settings.data_dir / DEMO_SECRETS).read_text())
@@ -256,7 +278,7 @@ def fill_demo_data(settings: Settings) -> None:
     print(demo_data_report(api_settings, fill_demo_database(api_settings)))
 
 
-def how_to_call(settings: Settings, box) -> str:
+def how_to_call(settings: Settings, box: AsteriskSandbox) -> str:
     return f"""
 The hotline is running.
   Call it from a SIP softphone (Linphone, MicroSIP, Zoiper) on this machine:
@@ -272,7 +294,9 @@ Ctrl+C stops everything."""
 
 
 @contextlib.asynccontextmanager
-async def serve_api(settings: Settings, *, clock=None):
+async def serve_api(
+    settings: Settings, *, clock: Callable[[], datetime] | None = None
+) -> AsyncIterator[FastAPI]:
     """The account API on settings.api_host:api_port in this process (uvicorn), until the block ends."""
     import uvicorn
 
@@ -282,7 +306,7 @@ async def serve_api(settings: Settings, *, clock=None):
     app = create_app(settings=api_settings, clock=clock) if clock else create_app(settings=api_settings)
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # ours stop everything in order
+    server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]  # ours stop everything in order
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -337,7 +361,7 @@ class _CallRecord:
         self._url = f"{settings.api_url.rstrip('/')}/api/v1/calls/{call_id}"
         self._http = httpx.AsyncClient(timeout=5.0, headers={"Authorization": f"Bearer {token}"})
 
-    async def get(self) -> dict | None:
+    async def get(self) -> dict[str, Any] | None:
         import httpx
 
         try:
@@ -346,12 +370,15 @@ class _CallRecord:
             return None
         return response.json() if response.status_code == 200 else None
 
-    async def lines_when(self, condition: Callable[[list[dict]], bool], timeout: float) -> list[dict] | None:
+    async def lines_when(
+        self, condition: Callable[[list[dict[str, Any]]], bool], timeout: float
+    ) -> list[dict[str, Any]] | None:
         """The transcript once `condition(lines)` holds, or None after `timeout` seconds."""
         for _ in range(int(timeout / 0.25)):
             body = await self.get()
             if body is not None and condition(body.get("transcript") or []):
-                return body["transcript"]
+                lines: list[dict[str, Any]] = body["transcript"]
+                return lines
             await asyncio.sleep(0.25)
         return None
 
@@ -360,7 +387,7 @@ class _CallRecord:
 
 
 async def _answer_in_turn(
-    ami, channel: str, record: _CallRecord, entries: list[str], patience: float
+    ami: AmiClient, channel: str, record: _CallRecord, entries: list[str], patience: float
 ) -> bool:
     """Press each entry once the robot has spoken since the previous answer was taken; keys
     pressed while it talks stop the prompt (barge-in), as a caller who knows the menu does."""
@@ -374,12 +401,11 @@ async def _answer_in_turn(
             await ami.action("PlayDTMF", Channel=channel, Digit=key, Duration=120)
             await asyncio.sleep(0.15)
         taken = len(lines)
-        if (
-            await record.lines_when(
-                lambda lines, n=taken: any(x["speaker"] == "caller" for x in lines[n:]), patience
-            )
-            is None
-        ):
+
+        def answered(lines: list[dict[str, Any]], n: int = taken) -> bool:
+            return any(x["speaker"] == "caller" for x in lines[n:])
+
+        if await record.lines_when(answered, patience) is None:
             return False
     return True
 

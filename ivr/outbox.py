@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,7 +56,7 @@ class SqliteStore:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-sqlite")
         self._db: sqlite3.Connection | None = None
 
-    async def _run(self, fn: Any, *args: Any) -> Any:
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     def _connect(self) -> sqlite3.Connection:
@@ -82,7 +83,10 @@ class SqliteStore:
 
     async def count(self) -> int:
         """Entries kept and not yet sent (for the log, tests and `hotline outbox`)."""
-        return await self._run(lambda: self._connect().execute("SELECT count(*) FROM entries").fetchone()[0])
+        def count() -> int:
+            return int(self._connect().execute("SELECT count(*) FROM entries").fetchone()[0])
+
+        return await self._run(count)
 
     async def close(self) -> None:
         def shut() -> None:

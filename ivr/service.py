@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from dialogs import prompts
 from dialogs.backend import Backend
@@ -20,6 +21,9 @@ from speech.asr import Recognizer
 from speech.tts import Synthesizer
 from telephony.ami import AmiClient, CallJoiner
 from telephony.audiosocket import AudioSocketCall, AudioSocketServer
+
+if TYPE_CHECKING:
+    from ivr.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,7 @@ class HotlineService:
         self.ami = ami
         self.joiner = CallJoiner()
         self._join_timeout = join_timeout
-        self._session_options = dict(
+        self._session_options: dict[str, Any] = dict(
             no_input_timeout=no_input_timeout,
             max_call_seconds=max_call_seconds,
             record_transcript=record_transcript,
@@ -71,7 +75,7 @@ class HotlineService:
         self._remove_listener: Callable[[], None] | None = None
 
     @classmethod
-    def from_settings(cls, settings, **parts) -> HotlineService:
+    def from_settings(cls, settings: Settings, **parts: Any) -> HotlineService:
         parts.setdefault("host", settings.audiosocket_host)
         parts.setdefault("port", settings.audiosocket_port)
         parts.setdefault("idle_timeout", settings.audiosocket_idle_timeout)

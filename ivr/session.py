@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from dialogs.backend import Backend
 from dialogs.channel import DtmfSpec, Hangup, Reply
@@ -32,7 +33,7 @@ from telephony.audiosocket import AudioSocketCall
 log = logging.getLogger(__name__)
 
 # A dialog may return its own outcome (dialogs.conversation does); it then wins over ours.
-Dialog = Callable[["CallSession", Backend], Awaitable[str | None]]
+Dialog = Callable[["CallSession", Backend], Coroutine[Any, Any, str | None]]
 
 NOISE_WORDS = frozenset({"[unk]", "<unk>"})
 # Outcomes this session may store itself (the dialog's own outcome wins when it returns one).
@@ -116,10 +117,9 @@ class CallSession:
         self._feeding = False
         self._stopping = False
         # The call record: the process's outbox, or (tests, tools) one of this call's own.
-        self._own_outbox = Outbox(backend) if outbox is None else None
-        self.record = CallRecord(
-            outbox or self._own_outbox, self.call_id, caller=self.caller, channel=self.channel
-        )
+        kept = outbox if outbox is not None else Outbox(backend)
+        self._own_outbox = kept if outbox is None else None
+        self.record = CallRecord(kept, self.call_id, caller=self.caller, channel=self.channel)
 
     # ---- running the call --------------------------------------------------------------------
     async def run(self, dialog: Dialog) -> str:
@@ -132,7 +132,7 @@ class CallSession:
             loop.create_task(self._dtmf_pump(), name=f"session-dtmf-{self.call_id}"),
             loop.create_task(self._watch_hangup(), name=f"session-hangup-{self.call_id}"),
         ]
-        outcome = COMPLETED
+        outcome: str = COMPLETED
         returned: str | None = None
         dialog_task = loop.create_task(dialog(self, self.backend), name=f"dialog-{self.call_id}")
         try:

@@ -8,5 +8,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 export PYTHONUNBUFFERED=1
 echo "== ruff"
 ruff check .
+echo "== mypy"
+mypy  # configured in pyproject.toml: strict on dialogs, speech, telephony, ivr
 echo "== pytest"
 exec pytest -q -ra "$@"

@@ -103,7 +103,7 @@ class SpeechModel:
         return f"SpeechModel({str(self.path)!r}, {self.sample_rate} Hz, grammars={self.grammars})"
 
     def has_word(self, word: str) -> bool:
-        return self.vosk_model.vosk_model_find_word(word) != -1
+        return bool(self.vosk_model.vosk_model_find_word(word) != -1)
 
     def _vocabulary_form(self, word: str) -> str | None:
         """The word as the model spells it (callers' text may use ё or е), or None if unknown."""

@@ -65,7 +65,8 @@ class StreamResampler:
     def process(self, pcm: bytes) -> bytes:
         if self._stream is None:
             return pcm
-        return self._stream.resample_chunk(_samples(pcm)).astype("<i2", copy=False).tobytes()
+        out: bytes = self._stream.resample_chunk(_samples(pcm)).astype("<i2", copy=False).tobytes()
+        return out
 
     def flush(self) -> bytes:
         """The samples still held in the filter; the next `process` starts a new stream."""
@@ -73,7 +74,8 @@ class StreamResampler:
             return b""
         tail = self._stream.resample_chunk(np.zeros(0, dtype=np.int16), last=True)
         self._stream = self._new()
-        return tail.astype("<i2", copy=False).tobytes()
+        out: bytes = tail.astype("<i2", copy=False).tobytes()
+        return out
 
 
 def frames(pcm: bytes, frame_bytes: int = FRAME_BYTES) -> Iterator[bytes]:

@@ -20,13 +20,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from speech.settings import SpeechSettings
     from speech.tts import EspeakSynthesizer
+
+    Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 PromptTexts = Callable[[], Sequence[str]]
 
 
-def register(sub: argparse._SubParsersAction, *, prompt_texts: PromptTexts | None = None) -> None:
+def register(sub: Subcommands, *, prompt_texts: PromptTexts | None = None) -> None:
     """Add this package's subcommands to the `hotline` parser.
 
     `prompt_texts` gives the fixed sentences `hotline prompts build` renders: what the robot says
@@ -74,14 +78,16 @@ def register(sub: argparse._SubParsersAction, *, prompt_texts: PromptTexts | Non
     p.set_defaults(func=cmd_prompts_phonemes)
 
 
-def _command_group(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
+def _command_group(sub: Subcommands, name: str, help: str) -> Subcommands:
     """`hotline NAME ACTION ...`: a command whose actions are required subcommands."""
-    actions = sub.add_parser(name, help=help).add_subparsers(dest=f"{name}_command", metavar="ACTION")
+    actions: Subcommands = sub.add_parser(name, help=help).add_subparsers(
+        dest=f"{name}_command", metavar="ACTION"
+    )
     actions.required = True
     return actions
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

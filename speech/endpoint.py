@@ -98,7 +98,7 @@ class Endpointer:
         samples = np.frombuffer(frame, dtype="<i2").astype(np.float32)
         if float(np.dot(samples, samples)) < self._min_square * len(samples):
             return False
-        return self._vad.is_speech(frame, self._rate)
+        return bool(self._vad.is_speech(frame, self._rate))
 
     def _frame(self, frame: bytes) -> Step:
         voiced = self._voiced(frame)

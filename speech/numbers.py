@@ -145,7 +145,7 @@ def parse_reading(text: str) -> Decimal | None:
     value = Decimal(whole_digits or 0)
     if frac_digits and places is None:
         value += Decimal("0." + frac_digits)
-    elif frac_digits:
+    elif frac_digits and places is not None:
         if int(frac_digits) >= 10**places:
             return None  # "двадцать пять десятых" is not how anyone says 2.5
         value += Decimal(int(frac_digits)).scaleb(-places)

@@ -53,7 +53,7 @@ import wave
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from speech.audio import PHONE_RATE, read_wav, to_phone, wav_bytes
 from speech.lexicon import apply_lexicon
@@ -248,7 +248,7 @@ class EspeakSynthesizer:
         return pcm
 
 
-def _espeak(engine, text: str, voice: str, rate: int, tmp_dir: Path) -> bytes:
+def _espeak(engine: Any, text: str, voice: str, rate: int, tmp_dir: Path) -> bytes:
     tmp_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".espeak-", suffix=".wav", dir=tmp_dir)
     os.close(fd)
@@ -270,7 +270,7 @@ def _espeak(engine, text: str, voice: str, rate: int, tmp_dir: Path) -> bytes:
 _checked_voices: set[str] = set()
 
 
-def _check_voice(engine, voice: str) -> None:
+def _check_voice(engine: Any, voice: str) -> None:
     """Listing espeak-ng's 131 voices costs ≈5 ms: done once per voice, not on every render
     (only the worker thread calls this)."""
     if voice in _checked_voices:
@@ -314,7 +314,7 @@ class _EspeakWorker:
                 future.set_exception(exc)
 
 
-def _new_engine():
+def _new_engine() -> Any:
     import pyttsx3
     import pyttsx3.drivers.espeak as espeak_driver
 
@@ -330,13 +330,13 @@ class _PhonemeInput:
     """pyttsx3's `_espeak` module as its driver sees it, with espeak-ng's PHONEMES flag added to
     every `Synth` call, so `[[…]]` from the lexicon is spoken as phonemes (module docstring)."""
 
-    def __init__(self, module) -> None:
+    def __init__(self, module: Any) -> None:
         self._module = module
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._module, name)
 
-    def Synth(self, text, *args, flags: int = 0, **kwargs):  # noqa: N802 - the wrapped name
+    def Synth(self, text: Any, *args: Any, flags: int = 0, **kwargs: Any) -> Any:  # noqa: N802 - the wrapped name
         return self._module.Synth(text, *args, flags=flags | self._module.PHONEMES, **kwargs)
 
 

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from asterisk.ami import Action, AMIClient
 
@@ -105,15 +106,18 @@ class AmiClient:
         self._backoff_max = backoff_max
         self._listeners: list[EventListener] = []
         self._connect_listeners: list[ConnectListener] = []
-        self._pending: set[asyncio.Future] = set()  # actions waiting for their answer
+        self._pending: set[asyncio.Future[Any]] = set()  # actions waiting for their answer
         self._lists: dict[str, _EventList] = {}  # ActionID → events of a list action
         self._ids = itertools.count(1)
-        self._background: set[asyncio.Task] = set()
+        self._background: set[asyncio.Task[None]] = set()
         self._client: AMIClient | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ami-send")
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._supervisor: asyncio.Task | None = None
+        self._supervisor: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
+        # Set when the link is lost, and when an action is sent: the watchdog pings at once, so
+        # a link gone silent under an action in flight is found within `ping_timeout`.
+        self._wake = asyncio.Event()
         self._closing = False
         self.connected = asyncio.Event()
         self.connections = 0  # successful logins so far; >1 means we reconnected
@@ -175,6 +179,7 @@ class AmiClient:
     async def _connect(self) -> None:
         assert self._loop is not None
         self._lost.clear()
+        self._wake.clear()
         # The socket timeout bounds the listener's idle reads; our pings keep it from firing.
         client = AMIClient(address=self.host, port=self.port, timeout=self._socket_timeout)
         client.add_listener(on_event=self._on_event_thread, on_disconnect=self._on_disconnect_thread)
@@ -220,7 +225,8 @@ class AmiClient:
         """Return when the connection is lost: the listener says so, or a ping goes unanswered."""
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._lost.wait(), self._keepalive)
+                await asyncio.wait_for(self._wake.wait(), self._keepalive)
+            self._wake.clear()
             if self._lost.is_set():
                 log.warning("AMI connection to %s:%d lost", self.host, self.port)
                 return
@@ -251,7 +257,7 @@ class AmiClient:
             await self._loop.run_in_executor(self._executor, shutdown)
 
     # ---- crossing from the library's threads ---------------------------------------------------
-    def _call_in_loop(self, fn: Callable, *args: object) -> None:
+    def _call_in_loop(self, fn: Callable[..., object], *args: object) -> None:
         """Hand work to the event loop from a library thread. Never raises: an exception in a
         library callback would kill its listener thread (and its error handler is broken)."""
         loop = self._loop
@@ -260,7 +266,7 @@ class AmiClient:
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(fn, *args)
 
-    def _on_event_thread(self, source: AMIClient, event) -> None:
+    def _on_event_thread(self, source: AMIClient, event: Any) -> None:
         if source is self._client:
             self._call_in_loop(self._dispatch, AmiEvent.from_library(event.name, event.keys))
 
@@ -270,6 +276,7 @@ class AmiClient:
 
     def _link_lost(self) -> None:
         self._lost.set()
+        self._wake.set()
         self.connected.clear()
         self._fail_pending()
 
@@ -285,17 +292,23 @@ class AmiClient:
                 log.exception("AMI event listener failed on %s", event.name)
 
     # ---- actions -----------------------------------------------------------------------------
-    async def _send(self, action: Action, *, login: bool = False, timeout: float | None = None):
+    async def _send(self, action: Action, *, login: bool = False, timeout: float | None = None) -> Any:
         assert self._loop is not None
         client = self._client
         if client is None or (not login and not self.connected.is_set()):
             raise AmiError("not connected to Asterisk")
-        done: asyncio.Future = self._loop.create_future()
+        done: asyncio.Future[Any] = self._loop.create_future()
         self._pending.add(done)
         done.add_done_callback(self._pending.discard)
+        if not login and action.name != "Ping":
+            self._wake.set()
 
-        def on_response(response) -> None:
-            self._call_in_loop(lambda: done.done() or done.set_result(response))
+        def on_response(response: Any) -> None:
+            def answer() -> None:
+                if not done.done():
+                    done.set_result(response)
+
+            self._call_in_loop(answer)
 
         def send() -> None:
             if login:
@@ -316,7 +329,9 @@ class AmiClient:
         except TimeoutError as exc:
             raise AmiError(f"no answer to {action.name} within {limit:.1f} s") from exc
 
-    async def action(self, name: str, variables: Mapping[str, str] | None = None, **keys: object) -> dict:
+    async def action(
+        self, name: str, variables: Mapping[str, str] | None = None, **keys: object
+    ) -> dict[str, Any]:
         """Send an action; returns the response's fields, raises AmiError when refused. An
         `ActionID` key of ours is kept (events answering the action, e.g. OriginateResponse, carry it)."""
         action = Action(name, {k: str(v) for k, v in keys.items() if v is not None})
@@ -402,7 +417,7 @@ class _EventList:
     """The events of one list action, until its completion event."""
 
     complete: str
-    done: asyncio.Future
+    done: asyncio.Future[list[AmiEvent]]
     events: list[AmiEvent] = field(default_factory=list)
 
     def add(self, event: AmiEvent) -> None:
@@ -431,8 +446,8 @@ def audiosocket_call(event: AmiEvent) -> CallInfo | None:
     call_id = (event.get("ApplicationData") or "").split(",", 1)[0].strip()
     if not call_id:
         return None
-    caller = (event.get("CallerIDNum") or "").strip()
-    caller = None if caller in ("", "<unknown>") else caller
+    number = (event.get("CallerIDNum") or "").strip()
+    caller = None if number in ("", "<unknown>") else number
     return CallInfo(_normalise_id(call_id), caller, event.get("Channel") or "")
 
 

@@ -10,7 +10,7 @@ from telephony.sandbox import DEFAULT_MIRROR, AsteriskSandbox, SandboxError, bui
 from telephony.settings import TelephonySettings
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this package's subcommands to the `hotline` parser."""
     asterisk = sub.add_parser(
         "asterisk", help="the Asterisk 22 sandbox (Debian sid chroot) for tests and the demo"

@@ -143,7 +143,8 @@ def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def write_hold_music(path: Path, seconds: float = 8.0) -> None:
@@ -209,13 +210,13 @@ class AsteriskSandbox:
         self.sip_demo_password = (
             sip_demo_password or kept.get("sip_demo_password") or secrets_module.token_hex(6)
         )
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     @classmethod
     def from_settings(
         cls, settings: TelephonySettings, name: str = "default", **overrides: Any
     ) -> AsteriskSandbox:
-        values = dict(
+        values: dict[str, Any] = dict(
             ami_port=settings.ami_port,
             ami_user=settings.ami_user,
             ami_secret=settings.ami_secret.get_secret_value() if settings.ami_secret else None,
@@ -273,9 +274,10 @@ class AsteriskSandbox:
 
     def _load_secrets(self) -> dict[str, str]:
         try:
-            return json.loads(self._secrets_file().read_text())
+            kept: dict[str, str] = json.loads(self._secrets_file().read_text())
         except (OSError, ValueError):
             return {}
+        return kept
 
     def _save_secrets(self) -> None:
         path = self._secrets_file()

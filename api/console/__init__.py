@@ -47,5 +47,6 @@ def install(app: FastAPI) -> None:
         return FileResponse(web.HERE / "static" / "favicon.svg", media_type="image/svg+xml")
 
     app.mount(f"{web.PREFIX}/static", StaticFiles(directory=web.HERE / "static"), name="console-static")
-    app.add_exception_handler(web.LoginRequired, web.login_required_response)
-    app.add_exception_handler(web.CsrfFailed, web.csrf_failed_response)
+    # Starlette types a handler as taking any Exception; these take their own (registered for it).
+    app.add_exception_handler(web.LoginRequired, web.login_required_response)  # type: ignore[arg-type]
+    app.add_exception_handler(web.CsrfFailed, web.csrf_failed_response)  # type: ignore[arg-type]

@@ -194,4 +194,6 @@ def end_session(session: Session, token: str | None) -> None:
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:
-    return bool(given) and secrets.compare_digest(expected.encode(), given.encode())
+    if not given:
+        return False
+    return secrets.compare_digest(expected.encode(), given.encode())
