@@ -344,3 +344,17 @@ async def test_questions_reuse_recognisers_instead_of_rebuilding_graphs(ko_model
     await run(second, speech + silence(500))
     assert model.idle_recognizers == 2
     second.close()
+
+
+async def test_set_grammar_and_close_never_wait_for_the_decoder(model, speech):
+    """They run on the event loop: while a decoding thread holds the recogniser, they must not
+    wait for it (every call's audio would stop). Here the lock is held throughout: taking it
+    would hang the test."""
+    rec = model.recognizer()
+    await run(rec, speech[: len(speech) // 2])
+    with rec._lock:
+        rec.set_grammar(DIGITS)
+        rec.set_grammar(None, complete=lambda text: True)
+        rec.close()
+    await asyncio.sleep(0.1)  # the release ran on a decoding thread once the lock was free
+    assert rec._rec is None
