@@ -70,6 +70,7 @@ def create_app(
                 ready.set()
 
     app.state.ensure_schema = ensure_schema
+    app.state.schema_ready = ready.is_set
     try:
         ensure_schema()
     except DBAPIError as exc:

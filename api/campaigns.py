@@ -129,7 +129,7 @@ def debtors(session: Session, today: date, bands: Sequence[tuple[Decimal, Decima
         month = resolve_period(session, account.id, period, today)
         if month is None:
             continue
-        debt = Decimal(balance(session, account, month, today)["closing"])
+        debt = Decimal(balance(session, account, month, today).closing)
         band = band_of(debt, bands)
         if band is not None:
             found.append(Debtor(account.text, debt, band, tuple(p.number for p in account.phones)))

@@ -21,6 +21,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# Connections: one per request admitted at once (see api.capacity), a few for everything else.
+POOL_SIZE = 32
+POOL_OVERFLOW = 8
+POOL_TIMEOUT = 3.0  # seconds a checkout waits before sqlalchemy.exc.TimeoutError (→ 503 busy)
 log = logging.getLogger("api.db")
 
 
@@ -32,8 +36,13 @@ def make_engine(database_url: str) -> Engine:
     connect timeout, so a database that is down answers 503 quickly.
     """
     url = make_url(database_url)
+    # Requests hold at most POOL_SIZE connections (api.capacity admits no more); the overflow is
+    # for commands and tools sharing the engine; a checkout that still waits fails fast (503).
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, "pool_timeout": POOL_TIMEOUT}
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        if url.database in (None, "", ":memory:"):
+            pool = {}  # one connection per thread, nothing to size
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -46,7 +55,7 @@ def make_engine(database_url: str) -> Engine:
 
         return engine
     connect_args = {"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pool)
 
 
 def ensure_sqlite_dir(database_url: str) -> None:

@@ -11,17 +11,19 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from api.accounts import mask_account, mask_phone, normalize_phone, parse_account
+from api.call_facts import CallFacts
+from api.capacity import admitted_session
 from api.errors import ApiError
 from api.models import Account, AccountLookup, Call, CallVerification
 from api.settings import ApiSettings
@@ -43,9 +45,10 @@ def local_today(request: Request) -> date:
     return now(request).astimezone(settings_of(request).zone).date()
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    request.app.state.ensure_schema()
-    with request.app.state.sessions() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session, once admitted (at most db.POOL_SIZE at once; see api.capacity)."""
+    state = request.app.state
+    async with admitted_session(state.sessions, state.ensure_schema, state.schema_ready) as session:
         yield session
 
 
@@ -117,16 +120,28 @@ AccountText = Annotated[str, Depends(account_text)]
 CallIdHeader = Annotated[str | None, Header(alias="X-Call-Id", max_length=64)]
 
 
+# Built once (building it cost more than running it); phones load when first read.
+_ACCOUNT_BY_TEXT = (
+    select(Account)
+    .where(Account.number == bindparam("number"), Account.suffix == bindparam("suffix"))
+    .options(joinedload(Account.territory))
+)
+
+
 def find_account(session: Session, text: str) -> Account | None:
     parsed = parse_account(text)
     if parsed is None:
         return None
     number, suffix = parsed
-    return session.scalar(
-        select(Account)
-        .where(Account.number == number, Account.suffix == suffix)
-        .options(selectinload(Account.phones), selectinload(Account.territory))
-    )
+    return session.scalar(_ACCOUNT_BY_TEXT, {"number": number, "suffix": suffix})
+
+
+def facts_of(request: Request) -> CallFacts:
+    """The app's memory of call facts that never become untrue (see `api.call_facts`)."""
+    facts = getattr(request.app.state, "call_facts", None)
+    if facts is None:
+        facts = request.app.state.call_facts = CallFacts()
+    return facts
 
 
 @dataclass(frozen=True)
@@ -146,9 +161,14 @@ def call_scope(request: Request, session: Session, call_id: str | None, at: date
     HOTLINE_VERIFY_LOCK_MINUTES, so they are limited all together.
     """
     if call_id:
+        known, caller = facts_of(request).caller(call_id)
+        if known:
+            return CallScope(f"call:{call_id}", call_id, caller)
         call = session.get(Call, call_id)
         if call is not None:
-            return CallScope(f"call:{call.id}", call.id, normalize_phone(call.caller) or call.caller)
+            caller = normalize_phone(call.caller) or call.caller
+            facts_of(request).registered(call.id, caller)
+            return CallScope(f"call:{call.id}", call.id, caller)
     window = max(1, settings_of(request).verify_lock_minutes) * 60
     return CallScope(f"nocall:{int(at.timestamp()) // window}", None, None)
 
@@ -197,6 +217,9 @@ def guard_lookup(
     """
     at = now(request)
     subject = hmac.new(_lookup_key(request), f"{kind}:{text}".encode(), hashlib.sha256).hexdigest()[:40]
+    facts = facts_of(request)
+    if facts.allowed(scope.key, subject):  # asked and allowed before in this call: answered as then
+        return
     masked = mask_account(text) if kind == "account" else mask_phone(text)
 
     def existing() -> AccountLookup | None:
@@ -228,6 +251,7 @@ def guard_lookup(
             why = _decide(request, session, scope, row, at)
             if why:
                 raise _refuse_enumeration(scope, masked, why)
+            facts.allow(scope.key, subject)
             return
     waited = 0.0
     while row is None or row.allowed is None:
@@ -241,6 +265,7 @@ def guard_lookup(
         row = existing()
     if not row.allowed:
         raise _refuse_enumeration(scope, masked, "refused before in this call")
+    facts.allow(scope.key, subject)
 
 
 PENDING_SECONDS = 2.0
@@ -326,10 +351,14 @@ def verified_account(
         return account
     if not call_id:
         raise ApiError(403, "not_verified", "X-Call-Id of a call verified for this account is required.")
+    facts = facts_of(request)
+    if facts.verified(call_id, account.id):
+        return account
     ok = session.get(CallVerification, (call_id, account.id))
     if ok is None:
         log.info("not verified: account %s call %s", mask_account(text), call_id)
         raise ApiError(403, "not_verified", "This call has not verified ownership of the account.")
+    facts.verify(call_id, account.id)
     return account
 
 

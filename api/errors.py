@@ -14,7 +14,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.capacity import RETRY_AFTER_SECONDS, DatabaseBusy
 
 log = logging.getLogger("api")
 
@@ -83,6 +86,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for exc_type in (OperationalError, InterfaceError, DisconnectionError):
         app.add_exception_handler(exc_type, _db_down)
+
+    async def _busy(request: Request, exc: Exception):
+        log.warning(
+            "busy: %s %s waited too long for the database (%s)",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        return error_response(
+            503,
+            "busy",
+            "The account API is at capacity; try again in a moment.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    for exc_type in (DatabaseBusy, PoolTimeout):
+        app.add_exception_handler(exc_type, _busy)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -10,11 +10,11 @@ not_registered / registered_before_promotion / registered_after_promotion.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from api import schemas
 from api.models import Account, Promotion
 
 
@@ -28,22 +28,22 @@ def current_promotion(session: Session, today: date) -> Promotion | None:
     )
 
 
-def promotion_json(promo: Promotion) -> dict[str, Any]:
-    return {
-        "id": promo.id,
-        "name": promo.name,
-        "starts_on": promo.starts_on.isoformat(),
-        "ends_on": promo.ends_on.isoformat(),
-        "territories": [t.suffix for t in promo.territories],
-        "prize": promo.prize,
-        "terms": [
-            {"topic": t.topic, "question": t.question, "answer": t.answer, "source": t.source}
+def promotion_out(promo: Promotion) -> schemas.Promotion:
+    return schemas.Promotion(
+        id=promo.id,
+        name=promo.name,
+        starts_on=promo.starts_on.isoformat(),
+        ends_on=promo.ends_on.isoformat(),
+        territories=[t.suffix for t in promo.territories],
+        prize=promo.prize,
+        terms=[
+            schemas.PromotionTerm(topic=t.topic, question=t.question, answer=t.answer, source=t.source)
             for t in promo.terms
         ],
-    }
+    )
 
 
-def participation(promo: Promotion, account: Account) -> dict[str, Any]:
+def participation(promo: Promotion, account: Account) -> schemas.Participation:
     reasons = []
     in_territory = account.suffix in {t.suffix for t in promo.territories}
     reasons.append("territory_included" if in_territory else "territory_not_included")
@@ -56,7 +56,7 @@ def participation(promo: Promotion, account: Account) -> dict[str, Any]:
         reasons.append("registered_after_promotion")
     else:
         reasons.append("registered_during_promotion")
-    return {
-        "participating": reasons == ["territory_included", "registered_during_promotion"],
-        "reasons": reasons,
-    }
+    return schemas.Participation(
+        participating=reasons == ["territory_included", "registered_during_promotion"],
+        reasons=reasons,
+    )

@@ -14,16 +14,17 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api import schemas
 from api.accounts import mask_account, plain
 from api.balance import add_months
 from api.errors import ApiError
 from api.models import Meter, Reading
+from api.settings import ApiSettings
 
 log = logging.getLogger("api.readings")
 
@@ -58,18 +59,23 @@ class Window:
         return start <= today <= end
 
 
-def reading_json(reading: Reading, previous: Reading | None = None) -> dict[str, Any]:
+def configured_window(settings: ApiSettings) -> Window:
+    """The window of the API's settings (`readings_window_start` … `readings_window_end`)."""
+    return Window(settings.readings_window_start, settings.readings_window_end)
+
+
+def reading_out(reading: Reading, previous: Reading | None = None) -> schemas.ReadingOut:
     prev_value = previous.value if previous is not None else None
-    return {
-        "id": reading.id,
-        "meter_id": reading.meter_id,
-        "value": plain(reading.value),
-        "previous": plain(prev_value),
-        "consumption": plain(reading.value - prev_value) if prev_value is not None else None,
-        "taken_at": reading.taken_at.isoformat(),
-        "source": reading.source,
-        "call_id": reading.call_id,
-    }
+    return schemas.ReadingOut(
+        id=reading.id,
+        meter_id=reading.meter_id,
+        value=plain(reading.value),
+        previous=plain(prev_value),
+        consumption=plain(reading.value - prev_value) if prev_value is not None else None,
+        taken_at=reading.taken_at.isoformat(),
+        source=reading.source,
+        call_id=reading.call_id,
+    )
 
 
 def previous_reading(session: Session, meter_id: int, before_id: int | None = None) -> Reading | None:
@@ -98,7 +104,7 @@ def _duplicate_error(session: Session, stored: Reading) -> ApiError:
         409,
         "duplicate",
         "This call has already sent a reading for this meter; it is stored once.",
-        reading=reading_json(stored, prev),
+        reading=reading_out(stored, prev).model_dump(),
     )
 
 
@@ -163,7 +169,7 @@ def submit(
     at: datetime,
     today: date,
     window: Window | None,
-) -> dict[str, Any]:
+) -> schemas.ReadingOut:
     """Validate and store one reading in its own transaction; 409 if this call already sent one."""
     stored = duplicate_of(session, meter, call_id)
     if stored is not None:
@@ -190,4 +196,4 @@ def submit(
         source,
         call_id or "-",
     )
-    return reading_json(reading, previous)
+    return reading_out(reading, previous)

@@ -3,7 +3,7 @@
 Why their own queue: a caller who asked to be called back is not on the line, so
 minutes "waiting" mean nothing; what matters is the number to call and when.
 A callback is an escalation with reason `callback_request`, so taking and noting
-go through the API's own `update_escalation` (atomic take, ownership). The
+go through the service layer's `change_escalation` (atomic take, ownership). The
 result is one guarded UPDATE too (status `taken` by this operator): "reached"
 and "wrong number" close it; "no answer" puts it back in the queue, open to
 every operator, from the retry time on.
@@ -19,7 +19,7 @@ import anyio.from_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from api.accounts import normalize_phone
@@ -37,10 +37,11 @@ from api.console.web import CheckedUser, ConsoleUser, OperatorUser, local, rende
 from api.deps import SessionDep, find_account, now, settings_of
 from api.errors import ApiError
 from api.models import Call, Escalation
-from api.routes.calls import CALLBACK_REASON, EscalationUpdate, update_escalation
+from api.routes.calls import EscalationUpdate
+from api.services import escalations as escalation_service
+from api.services.escalations import CALLBACK_REASON, NOTE_MAX
 
 router = APIRouter(prefix="/callbacks")
-NOTE_MAX = 4000
 
 
 def callbacks(session: Session, at: datetime) -> tuple[list[Escalation], list[Escalation], list[Escalation]]:
@@ -179,7 +180,9 @@ def _api_update(
             status_code=422,
         )
     try:
-        update_escalation(request=request, esc_id=esc_id, body=body, session=session, who=user.principal)
+        escalation_service.change_escalation(
+            session, esc_id, user.name, status=body.status, edits=body.edits(), at=now(request)
+        )
     except ApiError as exc:
         session.rollback()
         message = texts.escalation_refusal(exc.reason, exc.data, action)
@@ -204,12 +207,9 @@ def note(
 
 
 def _refusal(esc: Escalation, who: str) -> tuple[int, str]:
-    """Why the guarded UPDATE changed nothing, as (status, message for the operator)."""
-    if esc.status == "closed":
-        return 409, texts.escalation_refusal("already_closed", {"operator": esc.operator}, "result")
-    if esc.status == "taken" and esc.operator != who:
-        return 403, texts.escalation_refusal("not_yours", {"operator": esc.operator}, "result")
-    return 409, texts.escalation_refusal("not_taken", {}, "result")
+    """Why `who` may not act on this callback now, as (status, message for the operator)."""
+    exc = escalation_service.refusal(esc, who)
+    return exc.status, texts.escalation_refusal(exc.reason, exc.data, "result")
 
 
 @router.post("/{esc_id}/dial", include_in_schema=False)
@@ -272,31 +272,19 @@ def result(
             status_code=422,
         )
     at = now(request)
-    esc = session.get(Escalation, esc_id)
-    assert esc is not None
     shown = local(request, at)
-    attempt = f"{shown:%d.%m %H:%M} {user.name}: {label.lower()}" if shown else label
-    base = typed or (esc.note or "")
-    new_note = (base + "\n" if base else "") + attempt
-    guard = (Escalation.id == esc_id) & (Escalation.status == "taken") & (Escalation.operator == user.name)
-    if result == "no_answer":
-        values = {
-            "status": "open",
-            "operator": None,
-            "taken_at": None,
-            "retry_at": at + timedelta(minutes=retry_minutes),
-        }
-    else:
-        values = {"status": "closed", "closed_at": at, "outcome": label, "retry_at": None}
-    changed = session.execute(
-        update(Escalation)
-        .where(guard)
-        .values(attempts=Escalation.attempts + 1, note=new_note[-NOTE_MAX:], **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.commit()
-    if not changed:
-        session.refresh(esc)
-        status, message = _refusal(esc, user.name)
-        return _panel(request, session, user, esc_id, error=message, status_code=status, changed=True)
+    try:
+        escalation_service.record_callback_try(
+            session,
+            esc_id,
+            user.name,
+            attempt=f"{shown:%d.%m %H:%M} {user.name}: {label.lower()}" if shown else label,
+            note=typed,
+            closed_as=None if result == "no_answer" else label,
+            retry_at=at + timedelta(minutes=retry_minutes),
+            at=at,
+        )
+    except ApiError as exc:
+        message = texts.escalation_refusal(exc.reason, exc.data, "result")
+        return _panel(request, session, user, esc_id, error=message, status_code=exc.status, changed=True)
     return _panel(request, session, user, esc_id, changed=True)

@@ -2,9 +2,9 @@
 on the resident's behalf; the account's calls, escalations and callbacks, and its ownership check
 (locks can be lifted with a reason, `story.py`).
 
-Everything the card shows or stores comes from the API's own functions
-(`balance`, `account_meters`, `account_readings`, `submit_reading`), so a
-reading entered here passes exactly the hotline's checks and is stored with
+Everything the card shows or stores comes from the API's service layer
+(`api.services.accounts`: balances, meters, reading history, submitting a reading),
+so a reading entered here passes exactly the hotline's checks and is stored with
 source `operator` and the operator's name.
 """
 
@@ -26,8 +26,8 @@ from api.console.web import CheckedUser, ConsoleUser, OperatorUser, render
 from api.deps import SessionDep, find_account, local_today, now, settings_of
 from api.errors import ApiError
 from api.models import Account, Payment
-from api.readings import Window
-from api.routes.accounts import ReadingBody, account_meters, account_readings, submit_reading
+from api.readings import configured_window
+from api.services import accounts as service
 
 router = APIRouter(prefix="/accounts")
 MeterId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -77,16 +77,13 @@ def _account(session: Session, text: str) -> Account | None:
 def _meters_context(
     request: Request, session: Session, user: ConsoleUser, acc: Account, **extra: Any
 ) -> dict[str, Any]:
-    settings = settings_of(request)
-    window = Window(settings.readings_window_start, settings.readings_window_end)
+    window = configured_window(settings_of(request))
     today = local_today(request)
     start, end = window.around(today)
     return {
         "acc": acc,
-        "meters": account_meters(acc=acc, session=session)["meters"],
-        "history": account_readings(request=request, account=acc.text, session=session, who=user.principal)[
-            "readings"
-        ],
+        "meters": service.meters(session, acc).meters,
+        "history": service.reading_history(session, acc).readings,
         "window": {"open": window.contains(today), "start": start, "end": end},
         "today": today,
         "history_shown": HISTORY_SHOWN,
@@ -181,14 +178,17 @@ def enter_reading(
     try:
         if len(value) > 30:
             raise ApiError(422, "invalid_value", "value too long")
-        stored = submit_reading(
-            request=request,
-            acc=acc,
-            meter_id=meter_id,
-            body=ReadingBody(value=value, source="operator"),
-            session=session,
-            who=user.principal,
+        stored = service.submit_reading(
+            session,
+            acc,
+            meter_id,
+            service.reading_value(value),
+            source="operator",
             call_id=None,
+            operator=user.name,
+            at=now(request),
+            today=local_today(request),
+            window=configured_window(settings_of(request)),
         )
     except ApiError as exc:
         session.rollback()
@@ -197,8 +197,8 @@ def enter_reading(
             request, session, user, acc, error=message, error_meter=meter_id, typed=value
         )
         return render(request, "_meters.html", user, status_code=exc.status, **context)
-    message = f"Показание {texts.plain_ru(stored['value'])} принято"
-    if stored["consumption"] is not None:
-        message += f", расход {texts.plain_ru(stored['consumption'])}"
+    message = f"Показание {texts.plain_ru(stored.value)} принято"
+    if stored.consumption is not None:
+        message += f", расход {texts.plain_ru(stored.consumption)}"
     context = _meters_context(request, session, user, acc, success=message + ".", success_meter=meter_id)
     return render(request, "_meters.html", user, status_code=201, **context)

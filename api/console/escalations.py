@@ -1,6 +1,6 @@
 """The escalation queue: calls the robot handed over, with their context; take, note, close.
 
-Taking, noting and closing go through the API's own `update_escalation`, so the
+Taking, noting and closing go through `api.services.escalations`, so the
 atomic take (one guarded UPDATE; 409 `already_taken` for the second operator)
 is the same code for the console and for operator tokens.
 """
@@ -22,7 +22,9 @@ from api.console.web import CheckedUser, ConsoleUser, OperatorUser, render
 from api.deps import SessionDep, find_account, now
 from api.errors import ApiError
 from api.models import Account, Call, Escalation, Phone
-from api.routes.calls import CALLBACK_REASON, EscalationUpdate, update_escalation
+from api.routes.calls import EscalationUpdate
+from api.services import escalations as escalation_service
+from api.services.escalations import CALLBACK_REASON
 
 router = APIRouter(prefix="/escalations")
 EscalationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -227,7 +229,7 @@ def panel(request: Request, esc_id: EscalationId, session: SessionDep, user: Ope
 def _update(
     request: Request, session: Session, user: ConsoleUser, esc_id: int, action: str, **fields: str | None
 ) -> HTMLResponse:
-    """Change an escalation through the API's own `update_escalation`: ownership, the closed
+    """Change an escalation through the service layer (as the API's PATCH does): ownership, the closed
     escalation's read-only state and the atomic take are checked there, in one guarded UPDATE."""
     try:
         body = EscalationUpdate(**fields)
@@ -236,7 +238,9 @@ def _update(
         error = "Слишком длинный текст." if too_long else "В тексте недопустимые символы."
         return _panel(request, session, user, esc_id, error=error, status_code=422)
     try:
-        update_escalation(request=request, esc_id=esc_id, body=body, session=session, who=user.principal)
+        escalation_service.change_escalation(
+            session, esc_id, user.name, status=body.status, edits=body.edits(), at=now(request)
+        )
     except ApiError as exc:
         session.rollback()
         if exc.status == 404:

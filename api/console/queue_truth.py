@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from api.accounts import normalize_phone
 from api.console import texts
 from api.models import Call, Escalation
-from api.routes.calls import CALLBACK_REASON
+from api.services.escalations import CALLBACK_REASON
 
 
 def caller_left_queue(

@@ -1,19 +1,20 @@
-"""Account endpoints: summary, verification, balance, meters, readings, promotion status."""
+"""Account endpoints: summary, verification, balance, meters, readings, promotion status.
+
+Each route reads the request (who asks, the call, the clock, the settings) and calls one
+function of `api.services.accounts`; the console calls the same functions.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field, StrictFloat, StrictInt, StrictStr
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
-from api import readings as readings_mod
+from api import schemas
 from api.accounts import mask_phone, normalize_phone, parse_decimal
-from api.balance import balance, parse_period, resolve_period
+from api.capacity import in_worker
 from api.deps import (
     AccountText,
     CallIdHeader,
@@ -27,12 +28,13 @@ from api.deps import (
     lookup_account,
     now,
     settings_of,
+    verified_account,
 )
 from api.errors import ApiError
-from api.models import Meter, Reading
-from api.promotion import current_promotion, participation
+from api.readings import configured_window
+from api.services import accounts as service
 from api.strings import Ident
-from api.verification import Policy, verify
+from api.verification import Policy
 
 log = logging.getLogger("api.security")
 
@@ -40,29 +42,21 @@ router = APIRouter(prefix="/accounts", tags=["accounts"])
 MeterId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-@router.get("/{account}", summary="Account summary (owner, address, phones for operators only)")
+@router.get(
+    "/{account}",
+    summary="Account summary (owner, address, phones for operators only)",
+    response_model=schemas.AccountSummary,
+    response_model_exclude_unset=True,
+)
 def account_summary(
     request: Request,
     account: AccountText,
     session: SessionDep,
     who: PrincipalDep,
     call_id: CallIdHeader = None,
-) -> dict[str, Any]:
+) -> schemas.AccountSummary:
     acc = lookup_account(request, session, who, account, call_id=call_id)
-    body: dict[str, Any] = {
-        "account": acc.text,
-        "territory": {"suffix": acc.territory.suffix, "name": acc.territory.name},
-        "web_registered_on": acc.web_registered_on.isoformat() if acc.web_registered_on else None,
-        "e_receipt": acc.e_receipt,
-    }
-    if who.is_operator:
-        body.update(
-            owner_name=acc.owner_name,
-            address=acc.address,
-            area=str(acc.area) if acc.area is not None else None,
-            phones=[p.number for p in acc.phones],
-        )
-    return body
+    return service.summary(acc, for_operator=who.is_operator)
 
 
 class VerifyBody(BaseModel):
@@ -75,7 +69,7 @@ class VerifyBody(BaseModel):
 @router.post("/{account}/verify", summary="Check that the caller owns the account (per call)")
 def verify_account(
     request: Request, account: AccountText, body: VerifyBody, session: SessionDep, _who: IvrDep
-) -> dict[str, Any]:
+) -> schemas.Verification:
     """Verify by the registered call's number on file, or by the amount of the last payment.
 
     Why the body's `caller` is ignored: anyone holding the IVR token could name a
@@ -99,85 +93,40 @@ def verify_account(
         )
     acc = lookup_account(request, session, _who, account, call_id=body.call_id)
     settings = settings_of(request)
-
-    def attempt() -> dict[str, Any]:
-        return verify(
-            session,
-            acc,
-            call_id=body.call_id,
-            caller=scope.caller,
-            amount=amount,
-            at=at,
-            today=local_today(request),
-            policy=Policy(settings.verify_max_attempts, settings.verify_lock_minutes),
-        )
-
-    try:
-        result = attempt()
-        session.commit()
-    except IntegrityError:
-        # The same call verified this account concurrently: answer from the stored verification.
-        session.rollback()
-        result = attempt()
-        session.commit()
-    return result
-
-
-@router.get("/{account}/balance", summary="Balance of a month (default: the latest closed month)")
-def account_balance(
-    request: Request,
-    acc: VerifiedAccount,
-    session: SessionDep,
-    period: Annotated[str | None, Query(description="YYYY-MM")] = None,
-) -> dict[str, Any]:
-    wanted = None
-    if period is not None:
-        wanted = parse_period(period)
-        if wanted is None:
-            raise ApiError(422, "invalid_period", "period must be YYYY-MM, e.g. 2025-10.")
-    today = local_today(request)
-    resolved = resolve_period(session, acc.id, wanted, today)
-    if resolved is None:
-        raise ApiError(
-            404, "period_not_found", f"No charges on record for {period or 'the latest closed month'}."
-        )
-    return balance(session, acc, resolved, today)
-
-
-def _meters(session, account_id: int) -> list[Meter]:
-    return list(
-        session.scalars(
-            select(Meter)
-            .where(Meter.account_id == account_id)
-            .options(selectinload(Meter.service))
-            .order_by(Meter.id)
-        )
+    return service.verify_call(
+        session,
+        acc,
+        call_id=body.call_id,
+        caller=scope.caller,
+        amount=amount,
+        at=at,
+        today=local_today(request),
+        policy=Policy(settings.verify_max_attempts, settings.verify_lock_minutes),
     )
 
 
+@router.get("/{account}/balance", summary="Balance of a month (default: the latest closed month)")
+async def account_balance(
+    request: Request,
+    account: AccountText,
+    session: SessionDep,
+    who: PrincipalDep,
+    call_id: CallIdHeader = None,
+    period: Annotated[str | None, Query(description="YYYY-MM")] = None,
+) -> schemas.Balance:
+    """The IVR asks this on most calls: the check and the reads run in one worker-thread hop."""
+    today = local_today(request)
+
+    def work() -> schemas.Balance:
+        acc = verified_account(request, session, who, account, call_id)
+        return service.month_balance(session, acc, period, today)
+
+    return await in_worker(session, work)
+
+
 @router.get("/{account}/meters", summary="Meters with their last reading")
-def account_meters(acc: VerifiedAccount, session: SessionDep) -> dict[str, Any]:
-    meters = []
-    for m in _meters(session, acc.id):
-        last = readings_mod.previous_reading(session, m.id)
-        meters.append(
-            {
-                "id": m.id,
-                "service": m.service_code,
-                "service_name": m.service.name,
-                "serial": m.serial,
-                "unit": m.service.unit,
-                "verification_due": m.verification_due.isoformat() if m.verification_due else None,
-                "last_reading": None
-                if last is None
-                else {
-                    "value": readings_mod.plain(last.value),
-                    "taken_at": last.taken_at.isoformat(),
-                    "source": last.source,
-                },
-            }
-        )
-    return {"account": acc.text, "meters": meters}
+def account_meters(acc: VerifiedAccount, session: SessionDep) -> schemas.Meters:
+    return service.meters(session, acc)
 
 
 class ReadingBody(BaseModel):
@@ -199,10 +148,8 @@ def submit_reading(
     session: SessionDep,
     who: PrincipalDep,
     call_id: CallIdHeader = None,
-) -> dict[str, Any]:
-    value = parse_decimal(body.value, places=3)
-    if value is None or value < 0 or value > readings_mod.MAX_VALUE:
-        raise ApiError(422, "invalid_value", "value must be a non-negative number with at most 3 decimals.")
+) -> schemas.ReadingOut:
+    value = service.reading_value(body.value)
     if who.is_operator:
         source = body.source or "operator"
         if source != "operator":
@@ -215,59 +162,27 @@ def submit_reading(
         if body.call_id and call_id and body.call_id != call_id:
             raise ApiError(422, "call_id_mismatch", "call_id in the body differs from the X-Call-Id header.")
         reading_call = body.call_id or call_id
-    meter = session.scalar(
-        select(Meter)
-        .where(Meter.id == meter_id, Meter.account_id == acc.id)
-        .options(selectinload(Meter.account), selectinload(Meter.service))
-    )
-    if meter is None:
-        raise ApiError(404, "meter_not_found", f"Account {acc.text} has no meter {meter_id}.")
-    settings = settings_of(request)
-    window = readings_mod.Window(settings.readings_window_start, settings.readings_window_end)
-    return readings_mod.submit(
+    return service.submit_reading(
         session,
-        meter,
+        acc,
+        meter_id,
         value,
         source=source,
         call_id=reading_call,
         operator=who.name if who.is_operator else None,
         at=now(request),
         today=local_today(request),
-        window=window,
+        window=configured_window(settings_of(request)),
     )
 
 
 @router.get("/{account}/readings", summary="Reading history of every meter (operators)")
 def account_readings(
     request: Request, account: AccountText, session: SessionDep, who: OperatorDep
-) -> dict[str, Any]:
-    acc = lookup_account(request, session, who, account)
-    meters = {m.id: m for m in _meters(session, acc.id)}
-    rows = (
-        session.scalars(
-            select(Reading)
-            .where(Reading.meter_id.in_(meters or [0]))
-            .order_by(Reading.meter_id, Reading.taken_at, Reading.id)
-        )
-        if meters
-        else []
-    )
-    history = []
-    previous: dict[int, Reading] = {}
-    for r in rows:
-        item = readings_mod.reading_json(r, previous.get(r.meter_id))
-        item.update(
-            service=meters[r.meter_id].service_code, serial=meters[r.meter_id].serial, operator=r.operator
-        )
-        history.append(item)
-        previous[r.meter_id] = r
-    history.sort(key=lambda item: (item["taken_at"], item["id"]), reverse=True)
-    return {"account": acc.text, "readings": history}
+) -> schemas.ReadingHistory:
+    return service.reading_history(session, lookup_account(request, session, who, account))
 
 
 @router.get("/{account}/promotion", summary="Whether the account takes part in the current promotion")
-def account_promotion(request: Request, acc: VerifiedAccount, session: SessionDep) -> dict[str, Any]:
-    promo = current_promotion(session, local_today(request))
-    if promo is None:
-        raise ApiError(404, "no_promotion", "No promotion is running today.")
-    return participation(promo, acc)
+def account_promotion(request: Request, acc: VerifiedAccount, session: SessionDep) -> schemas.Participation:
+    return service.promotion_status(session, acc, local_today(request))

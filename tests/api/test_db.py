@@ -66,12 +66,12 @@ def test_timestamps_come_back_aware(app, client):
 
 
 def test_unexpected_error_is_json_500(app, monkeypatch):
-    import api.routes.reference as reference
+    import api.services.reference as reference
 
     def broken(_office):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(reference, "office_json", broken)
+    monkeypatch.setattr(reference, "office_out", broken)
     r = TestClient(app, raise_server_exceptions=False).get("/api/v1/territories", headers=OP)
     assert r.status_code == 500
     assert r.json()["detail"]["reason"] == "internal_error" and "boom" not in r.text
