@@ -36,15 +36,16 @@ class DialogOptions:
     facts_file: str | None = None
     operator_schedule: Hours = field(init=False, repr=False, compare=False)
     facts: Facts = field(init=False, repr=False, compare=False)
+    zone: ZoneInfo = field(init=False, repr=False, compare=False)  # `timezone`, built once
 
     def __post_init__(self) -> None:
-        ZoneInfo(self.timezone)  # fail at start on a misspelt zone, not mid-call
+        object.__setattr__(self, "zone", ZoneInfo(self.timezone))  # a misspelt zone fails at start
         object.__setattr__(self, "operator_schedule", parse_schedule(self.operator_hours))
         object.__setattr__(self, "facts", load_facts(self.facts_file))  # a broken file fails at start
 
     def now(self) -> datetime:
         """Local time in the hotline's timezone."""
-        zone = ZoneInfo(self.timezone)
+        zone = self.zone
         if self.clock is None:
             return datetime.now(zone)
         now = self.clock()
