@@ -256,11 +256,12 @@ class VoskRecognizer:
     on the event loop (µs each); only speech, with a short pre-roll, is resampled to the
     model's rate and decoded, in `chunk_ms` chunks (one thread hop per chunk). A hangover
     after the last voiced frame ends the utterance: the recogniser is finalised at once and
-    its final returned — sooner when the last partial already is a complete answer
-    (`complete`). Partial results (for barge-in) come with each chunk whose best guess
-    changed. Empty finals (noise that said nothing) are not reported unless a partial was,
-    so the session knows the utterance is over. `endpointing=False` is Vosk's own
-    endpointing on every frame (the model's `model.conf` rules), kept for comparison.
+    its final returned. Where the question says what a whole answer is (`complete`), the
+    hangover follows the last partial: `complete_ms` when it is whole, `incomplete_ms` when
+    it is not yet (a pause inside a number). Partial results (for barge-in) come with each
+    chunk whose best guess changed. Empty finals (noise that said nothing) are not reported
+    unless a partial was, so the session knows the utterance is over. `endpointing=False` is
+    Vosk's own endpointing on every frame (the model's `model.conf` rules), for comparison.
 
     Native recognisers come from the model's pool, one per grammar: a question with another
     grammar swaps the finalised recogniser for one already built for that grammar, so no
@@ -270,11 +271,14 @@ class VoskRecognizer:
 
     def __init__(self, model: SpeechModel, *, executor: Executor | None = None, chunk_ms: int = 100,
                  input_rate: int = PHONE_RATE, endpointing: bool = True,
-                 endpointer: Endpointer | None = None, early_ms: int = 60) -> None:
+                 endpointer: Endpointer | None = None, complete_ms: int = 100,
+                 incomplete_ms: int = 600) -> None:
         self.model = model
         self._executor = executor or model.executor
         self._endpointer = endpointer or (Endpointer() if endpointing else None)
-        self._early_ms = early_ms
+        self._hangover_ms = self._endpointer.hangover_ms if self._endpointer else 0
+        self._complete_ms = complete_ms
+        self._incomplete_ms = incomplete_ms
         self._resampler = StreamResampler(input_rate, model.sample_rate)
         self._chunk_bytes = max(1, input_rate * chunk_ms // 1000) * SAMPLE_WIDTH
         self._buffer = bytearray()
@@ -291,7 +295,6 @@ class VoskRecognizer:
         self._last_partial = ""
         self._heard = False  # a partial was reported in this utterance
         self._complete: Completeness | None = None
-        self._early = False  # the last partial is a complete answer: end on a short pause
 
     @property
     def grammar(self) -> list[str] | None:
@@ -304,9 +307,9 @@ class VoskRecognizer:
         self._buffer.clear()
         self._last_partial = ""
         self._heard = False
-        self._early = False
         if self._endpointer is not None:
             self._endpointer.reset()
+            self._endpointer.hangover_ms = self._hangover_ms
         self._reset_pending = True  # applied by the worker before the next audio
 
     async def feed(self, frame: bytes) -> Recognition | None:
@@ -318,11 +321,7 @@ class VoskRecognizer:
         else:
             step = endpointer.push(frame)
             self._buffer += step.audio
-            ended = step.stopped or (
-                self._early and endpointer.speaking and endpointer.silent_ms >= self._early_ms
-            )
-            if ended:
-                endpointer.reset()
+            if step.stopped:
                 return await self._end_utterance()
         if len(self._buffer) < self._chunk_bytes:
             return None
@@ -334,31 +333,39 @@ class VoskRecognizer:
         return result
 
     async def flush(self) -> Recognition:
-        if self._endpointer is not None:
-            self._endpointer.reset()
         result = await self._end_utterance()
         return result or Recognition("final", "")
 
     async def _end_utterance(self) -> Recognition | None:
+        if self._endpointer is not None:
+            self._endpointer.reset()
+            self._endpointer.hangover_ms = self._hangover_ms
         chunk = bytes(self._buffer)
         self._buffer.clear()
-        heard, self._heard, self._early, self._last_partial = self._heard, False, False, ""
+        heard, self._heard, self._last_partial = self._heard, False, ""
         if self._closed:
             return None
         result = await asyncio.get_running_loop().run_in_executor(self._executor, self._finish, chunk)
         return result if (result.text or heard) else None
 
     def _note(self, result: Recognition) -> None:
+        """A partial that is a whole answer ends the utterance at a short pause; one that is not
+        (digits still coming: «ноль ноль один… сто одиннадцать») waits out a longer one."""
+        endpointer = self._endpointer
         if result.kind == "final":
-            self._heard = self._early = False
+            self._heard = False
+            if endpointer is not None:
+                endpointer.hangover_ms = self._hangover_ms
             return
         self._heard = True
-        if self._complete is not None:
-            try:
-                self._early = bool(self._complete(result.text))
-            except Exception:
-                log.exception("the question's completeness check failed on %r", result.text)
-                self._early = False
+        if self._complete is None or endpointer is None:
+            return
+        try:
+            complete = bool(self._complete(result.text))
+        except Exception:
+            log.exception("the question's completeness check failed on %r", result.text)
+            return
+        endpointer.hangover_ms = self._complete_ms if complete else self._incomplete_ms
 
     def close(self) -> None:
         if self._closed:

@@ -292,9 +292,9 @@ async def test_a_complete_answer_ends_sooner(model, speech):
     eager_at, text = await frames_until_final(eager, audio)
     assert text
     assert eager_at < plain_at
-    incomplete = model.recognizer()
+    incomplete = model.recognizer()  # not a whole answer yet: a pause may be inside it
     incomplete.set_grammar(DIGITS, complete=lambda text: False)
-    assert (await frames_until_final(incomplete, audio))[0] == plain_at
+    assert (await frames_until_final(incomplete, audio))[0] > plain_at
     for rec in (plain, eager, incomplete):
         rec.close()
 
