@@ -9,16 +9,17 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-ACCOUNT_RE = re.compile(r"[0-9]{9}-[0-9]")
+from api.logmask import mask_numbers_in
+from speech.account_format import split_account
+
 _PHONE_JUNK = re.compile(r"[\s()\-.]")
 
 
 def parse_account(text: str) -> tuple[str, int] | None:
-    """`"001110011-7"` → ("001110011", 7); None for anything else (ASCII digits only)."""
-    if not isinstance(text, str) or not ACCOUNT_RE.fullmatch(text):
-        return None
-    number, suffix = text.split("-")
-    return number, int(suffix)
+    """`"001110011-7"` → ("001110011", 7); None for anything else (ASCII digits only). The
+    shape is `speech.account_format`'s, the one the dialogs and the robot's voice use."""
+    parsed = split_account(text)
+    return None if parsed is None or parsed[1] is None else (parsed[0], parsed[1])
 
 
 def normalize_phone(raw: str | None) -> str | None:
@@ -49,11 +50,9 @@ def mask_account(text: str | None) -> str:
     if not text:
         return "-"
     text = str(text)
-    parsed = parse_account(text)
-    if parsed is None:
+    if parse_account(text) is None:
         return "***" + text[-3:] if len(text) > 6 else "***"
-    number, suffix = parsed
-    return "*" * 6 + number[6:] + f"-{suffix}"
+    return mask_numbers_in(text)  # the log filter's rule, so a stored mask and a log line agree
 
 
 def mask_phone(phone: str | None) -> str:

@@ -11,7 +11,18 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, Select, bindparam, case, func, select, true, type_coerce, union_all
+from sqlalchemy import (
+    BindParameter,
+    Date,
+    Select,
+    bindparam,
+    case,
+    func,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from api import schemas
@@ -67,7 +78,7 @@ def periods_on_record(session: Session, account_id: int) -> list[date]:
 
 def _months_on_record() -> Select:
     """First and last month on record, and the last one up to `closed` (charges or penalties)."""
-    account_id = bindparam("account_id")
+    account_id: BindParameter[int] = bindparam("account_id")
     months = union_all(
         select(Charge.period.label("period")).where(Charge.account_id == account_id),
         select(Penalty.period.label("period")).where(Penalty.account_id == account_id),
@@ -86,7 +97,7 @@ def _total(amount, condition):
 
 def _month_totals() -> Select:
     """Every sum of a month in one statement (subqueries on the indexed account columns)."""
-    account_id = bindparam("account_id")
+    account_id: BindParameter[int] = bindparam("account_id")
     period, next_month, today = (bindparam(n, type_=Date) for n in ("period", "next_month", "today"))
     charges = select(
         _total(Charge.charged + Charge.recalculation, Charge.period < period).label("before"),

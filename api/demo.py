@@ -28,6 +28,7 @@ from api.registry import (
     upsert_payment,
     upsert_penalty,
 )
+from speech.territories import territories
 
 CENT = Decimal("0.01")
 TARIFFS = {  # roubles per unit
@@ -45,18 +46,6 @@ MONTHLY_USE = {  # typical household range per month
     "electricity_night": (50, 120),
 }
 CHANNELS = ("Сбербанк Онлайн", "касса ЕРКЦ", "Почта России", "личный кабинет")
-CITY = {
-    0: "г. Новокузнецк",
-    1: "г. Прокопьевск",
-    2: "г. Киселевск",
-    3: "пгт Краснобродский",
-    4: "г. Мыски",
-    5: "г. Междуреченск",
-    6: "г. Осинники",
-    7: "г. Калтан",
-    8: "г. Таштагол",
-    9: "пгт Шерегеш",
-}
 STREETS = (
     "ул. Ленина",
     "ул. Кирова",
@@ -167,7 +156,7 @@ def demo_accounts() -> list[DemoAccount]:
                 DemoAccount(
                     f"{number}-{suffix}",
                     f"{surname} {name} {patronymic}",
-                    f"{CITY[suffix]}, {rng.choice(STREETS)}, д. {rng.randint(1, 90)}, "
+                    f"{territories()[suffix].town}, {rng.choice(STREETS)}, д. {rng.randint(1, 90)}, "
                     f"кв. {rng.randint(1, 120)}",
                     Decimal(rng.randint(300, 900)) / 10,
                     [f"7913{rng.randint(1000000, 9999999)}"],

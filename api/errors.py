@@ -101,8 +101,8 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
-    for exc_type in (DatabaseBusy, PoolTimeout):
-        app.add_exception_handler(exc_type, _busy)
+    for busy_type in (DatabaseBusy, PoolTimeout):
+        app.add_exception_handler(busy_type, _busy)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

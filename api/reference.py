@@ -20,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import Office, OfficeHours, Promotion, Service, Territory
+from speech.russian import MONTHS_GENITIVE
+from speech.territories import territories
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MON_TUE_THU_FRI = ("mon", "tue", "thu", "fri")
@@ -95,18 +97,24 @@ OFFICES: dict[str, OfficeInfo] = {
     )
 }
 
+# Which office serves each territory suffix (section 3.3.4, grouped as the docstring says); the
+# territories themselves (suffix ↔ name) are the one table in speech/territories.toml.
+OFFICE_FOR_SUFFIX: dict[int, str] = {
+    0: "novokuznetsk",
+    1: "prokopyevsk",
+    2: "kiselyovsk",
+    3: "kiselyovsk",
+    4: "myski",
+    5: "mezhdurechensk",
+    6: "osinniki",
+    7: "osinniki",
+    8: "tashtagol",
+    9: "tashtagol",
+}
+
 # suffix → (territory name as in the seed's suffix table, office key)
 TERRITORIES: dict[int, tuple[str, str]] = {
-    0: ("Новокузнецк и район", "novokuznetsk"),
-    1: ("Прокопьевск и район", "prokopyevsk"),
-    2: ("Киселевск и район", "kiselyovsk"),
-    3: ("Краснобродский и район", "kiselyovsk"),
-    4: ("Мыски и район", "myski"),
-    5: ("Междуреченск и район", "mezhdurechensk"),
-    6: ("Осинники и район", "osinniki"),
-    7: ("Калтан и район", "osinniki"),
-    8: ("Таштагол и район", "tashtagol"),
-    9: ("Шерегеш", "tashtagol"),
+    suffix: (territory.name, OFFICE_FOR_SUFFIX[suffix]) for suffix, territory in territories().items()
 }
 
 # code → (name the robot reads out, unit)
@@ -133,23 +141,9 @@ PROMOTION_TOPICS = (
     "unclaimed",
 )
 
-MONTHS_GENITIVE = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
-
 
 def russian_date(d: date) -> str:
+    """"1 июня 2025 года", as the promotion's written answers give a date."""
     return f"{d.day} {MONTHS_GENITIVE[d.month - 1]} {d.year} года"
 
 

@@ -15,6 +15,7 @@ from dialogs import lexicon, prompts, spoken
 from dialogs.channel import Reply
 from dialogs.prompts import Choice
 from dialogs.understanding import corrected, lemma, understand, words_of
+from speech.account_format import account_from_keys
 
 T = TypeVar("T")
 Interpret = Callable[[Reply], T | None]
@@ -93,10 +94,7 @@ def yes_no(reply: Reply) -> bool | None:
 def account(reply: Reply) -> str | None:
     """ "NNNNNNNNN-S", or "NNNNNNNNN" when the territory is still to be asked."""
     if reply.kind == "digits":
-        digits = reply.digits
-        if re.fullmatch(r"\d{10}", digits):
-            return f"{digits[:9]}-{digits[9]}"
-        return digits if re.fullmatch(r"\d{9}", digits) else None
+        return account_from_keys(reply.digits)
     if reply.kind == "speech":
         return spoken.parse_account(corrected(reply.text))
     return None

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from speech.numbers import heard_words
+from speech.russian import MONTHS_GENITIVE, MONTHS_NOMINATIVE, plural  # the shared lexicon
 
 # ---------------------------------------------------------------------------
 # Building blocks
@@ -283,15 +284,6 @@ def verify_wrong(attempts_left: int, spoken_count: str) -> str:
 
 # ---------------------------------------------------------------------------
 # Balance
-
-MONTHS_NOMINATIVE = (
-    "январь", "февраль", "март", "апрель", "май", "июнь",
-    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
-)
-MONTHS_GENITIVE = (
-    "января", "февраля", "марта", "апреля", "мая", "июня",
-    "июля", "августа", "сентября", "октября", "ноября", "декабря",
-)
 
 
 def balance_debt(money: str, month: int) -> str:
@@ -740,19 +732,6 @@ TRANSCRIPT_SILENCE = "(молчание)"
 
 # Examples of caller's words for `hotline chat`'s help.
 CHAT_EXAMPLES = ("баланс", "да", "ноль ноль один один один ноль ноль один один тире семь")
-
-# ---------------------------------------------------------------------------
-# Grammar for words agreeing with numbers
-
-
-def plural(count: int, one: str, few: str, many: str) -> str:
-    """Russian plural after a number: 1 попытка, 2 попытки, 5 попыток, 21 попытка."""
-    if count % 10 == 1 and count % 100 != 11:
-        return one
-    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
-        return few
-    return many
-
 
 # ---------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -190,7 +191,10 @@ class ApiClient:
 
     async def account(self, account: str, *, call_id: str | None = None) -> dict[str, Any] | None:
         """Summary or None. Pass `call_id` so the API's enumeration guard can count per call."""
-        return await self._maybe("GET", f"/accounts/{_seg(account)}", "account_not_found", call_id=call_id)
+        answer: dict[str, Any] | None = await self._maybe(
+            "GET", f"/accounts/{_seg(account)}", "account_not_found", call_id=call_id
+        )
+        return answer
 
     async def verify(
         self, account: str, *, call_id: str, caller: str | None, last_payment: Decimal | None = None
@@ -201,13 +205,15 @@ class ApiClient:
             "caller": caller,
             "last_payment_amount": None if last_payment is None else f"{Decimal(last_payment):.2f}",
         }
-        return await self._request("POST", f"/accounts/{_seg(account)}/verify", json=body)
+        answer: dict[str, Any] = await self._request("POST", f"/accounts/{_seg(account)}/verify", json=body)
+        return answer
 
     async def balance(self, account: str, *, call_id: str, period: str | None = None) -> dict[str, Any]:
         params = {"period": period} if period else None
-        return await self._request(
+        answer: dict[str, Any] = await self._request(
             "GET", f"/accounts/{_seg(account)}/balance", call_id=call_id, params=params
         )
+        return answer
 
     async def meters(self, account: str, *, call_id: str) -> list[dict[str, Any]]:
         body = await self._request("GET", f"/accounts/{_seg(account)}/meters", call_id=call_id)
@@ -218,19 +224,24 @@ class ApiClient:
     ) -> dict[str, Any]:
         """Store a reading; a retry is safe (the API stores one per call and meter: 409 `duplicate`)."""
         body = {"value": format(Decimal(value), "f"), "call_id": call_id, "source": "ivr"}
-        return await self._request(
+        answer: dict[str, Any] = await self._request(
             "POST",
             f"/accounts/{_seg(account)}/meters/{_seg(meter_id)}/readings",
             call_id=call_id,
             json=body,
             idempotency_key=idempotency_key or new_key(),
         )
+        return answer
 
     async def promotion(self) -> dict[str, Any] | None:
-        return await self._maybe("GET", "/promotions/current", "no_promotion")
+        answer: dict[str, Any] | None = await self._maybe("GET", "/promotions/current", "no_promotion")
+        return answer
 
     async def promotion_status(self, account: str, *, call_id: str) -> dict[str, Any]:
-        return await self._request("GET", f"/accounts/{_seg(account)}/promotion", call_id=call_id)
+        answer: dict[str, Any] = await self._request(
+            "GET", f"/accounts/{_seg(account)}/promotion", call_id=call_id
+        )
+        return answer
 
     async def territories(self) -> list[dict[str, Any]]:
         return list(await self._request("GET", "/territories"))
@@ -313,12 +324,13 @@ class ApiClient:
             "verified": verified,
             "summary": summary,
         }
-        return await self._request(
+        answer: dict[str, Any] = await self._request(
             "POST", "/escalations", json=body, idempotency_key=idempotency_key or new_key()
         )
+        return answer
 
 
-def _forget(tasks: set[asyncio.Task[httpx.Response]]):
+def _forget(tasks: set[asyncio.Task[httpx.Response]]) -> Callable[[asyncio.Task[httpx.Response]], None]:
     """A done callback: drop the task, and read its error so none is reported as never retrieved."""
 
     def done(task: asyncio.Task[httpx.Response]) -> None:

@@ -113,7 +113,7 @@ class CallSession:
         self._interrupt_text = ""
         self._hung_up_by_us = False
         # background work
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._feeding = False
         self._stopping = False
         # The call record: the process's outbox, or (tests, tools) one of this call's own.
@@ -177,7 +177,7 @@ class CallSession:
         self._interrupt_text = text
         self._interrupted.set()
 
-    async def _until_done(self, dialog_task: asyncio.Task) -> str | None:
+    async def _until_done(self, dialog_task: asyncio.Task[str | None]) -> str | None:
         """Wait for the dialog; if the caller hangs up, give it a moment to unwind, then stop it."""
         closed = asyncio.ensure_future(self.call.closed.wait())
         interrupted = asyncio.ensure_future(self._interrupted.wait())

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from speech.account_format import NUMBER_DIGITS as ACCOUNT_DIGITS
 from speech.numerals import Group, digits_of, number_words, scan, tokenize
-from speech.territories import suffixes_named
+from speech.territories import suffixes_named, town_words
 from speech.verbalize import say_account, say_date, say_money, say_number, say_reading, spell_numbers
 
 __all__ = [
@@ -22,7 +23,6 @@ __all__ = [
     "say_account", "say_money", "say_date", "say_reading", "say_number", "spell_numbers",
 ]
 
-ACCOUNT_DIGITS = 9
 # no meter or payment has more; longer digit runs are two answers run together, or noise
 MAX_WHOLE_DIGITS = 12
 # words that announce the territory suffix: "тире семь", "через дефис семь", "суффикс семь"
@@ -259,13 +259,8 @@ def _agreeing_tak(words: list[str], i: int) -> bool:
 
 # --- what each parser can hear -------------------------------------------------------------------
 
-_TOWN_FORMS = ("новокузнецк", "новокузнецка", "новокузнецке", "новокузнецкий", "прокопьевск", "прокопьевска",
-               "прокопьевске", "прокопьевский", "киселевск", "киселевска", "киселевске", "краснобродский",
-               "красный", "брод", "красного", "брода", "мыски", "мысков", "мысках", "мысковский",
-               "междуреченск", "междуреченска", "междуреченске", "осинники", "осинников", "осинниках",
-               "осинниковский", "калтан", "калтана", "калтане", "калтанский", "таштагол", "таштагола",
-               "таштаголе", "таштагольский", "шерегеш", "шерегеша", "шерегеше", "район", "город", "из", "в",
-               "во")
+# said around a town's name ("из калтана", "город мыски", "во ..."): heard with the towns
+_TOWN_CONTEXT = frozenset({"район", "город", "из", "в", "во"})
 
 
 def heard_words(kind: str) -> tuple[str, ...]:
@@ -275,8 +270,8 @@ def heard_words(kind: str) -> tuple[str, ...]:
     numbers = number_words()
     words = {
         "digits": numbers,
-        "account": numbers | _SUFFIX_MARKERS | set(_TOWN_FORMS),
-        "territory": numbers | _SUFFIX_MARKERS | set(_TOWN_FORMS),
+        "account": numbers | _SUFFIX_MARKERS | town_words() | _TOWN_CONTEXT,
+        "territory": numbers | _SUFFIX_MARKERS | town_words() | _TOWN_CONTEXT,
         "reading": numbers | _POINT | set(_DENOMINATORS) | _HALF | {"и", "с"},
         "amount": numbers | _RUBLES | _KOPECKS | _MONEY_POINT | {"и", "ровно"},
         "yes_no": _YES | _WEAK_YES | _NO | _NEGATABLE | {"не", "не-а", "все", "и", "есть"},

@@ -23,29 +23,28 @@ from typing import Any
 
 from num2words import num2words
 
-_DIGITS = ("ноль", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять")
-_MONTHS_GENITIVE = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
-                    "сентября", "октября", "ноября", "декабря")
-_ACCOUNT = re.compile(r"(\d{9})(?:-(\d))?")
+from speech.account_format import ACCOUNT_PATTERN, NUMBER_DIGITS, split_account
+from speech.russian import DIGIT_WORDS, MONTHS_GENITIVE, plural
+
 _CENT = Decimal("0.01")
 
 
 def say_digits(digits: str) -> str:
     """Digit by digit: "001" → "ноль ноль один"."""
-    return " ".join(_DIGITS[int(d)] for d in digits)
+    return " ".join(DIGIT_WORDS[int(d)] for d in digits)
 
 
 def say_account(account: str) -> str:
     """"001110011-7" → "ноль ноль один, один один ноль, ноль один один, тире семь": groups of
     three digit by digit, the way the caller checks it against the receipt. ValueError if the
     text is not an account number."""
-    match = _ACCOUNT.fullmatch(account.strip())
-    if not match:
+    parsed = split_account(account.strip(), suffix_required=False)
+    if parsed is None:
         raise ValueError(f"not an account number: {account!r}")
-    number, suffix = match.groups()
-    parts = [say_digits(number[i:i + 3]) for i in range(0, 9, 3)]
+    number, suffix = parsed
+    parts = [say_digits(number[i:i + 3]) for i in range(0, NUMBER_DIGITS, 3)]
     if suffix is not None:
-        parts.append("тире " + _DIGITS[int(suffix)])
+        parts.append("тире " + DIGIT_WORDS[suffix])
     return ", ".join(parts)
 
 
@@ -85,7 +84,7 @@ def say_date(day: date, *, year: bool = False, case: str = "genitive") -> str:
     ноября"); with year=True "... две тысячи двадцать четвёртого года". `case` is the day's:
     "accusative" after "по"/"на" ("по тридцать первое марта"), "dative" after "к"."""
     day_words = num2words(day.day, lang="ru", to="ordinal", case=case, gender="n")
-    words = f"{day_words} {_MONTHS_GENITIVE[day.month - 1]}"
+    words = f"{day_words} {MONTHS_GENITIVE[day.month - 1]}"
     return f"{words} {_ordinal_genitive(day.year)} года" if year else words
 
 
@@ -161,18 +160,9 @@ def say_reading(value: Decimal, unit: str | None = None) -> str:
 
 # the unit's abbreviation dot is left in place: it usually ends the sentence too
 _RUBLE_WORD = r"(?:руб(?:лей|ля|ль)?|₽|р\b)"
-_MONTH_WORD = "|".join(_MONTHS_GENITIVE)
+_MONTH_WORD = "|".join(MONTHS_GENITIVE)
 _INTEGER = r"\d{1,3}(?:[ \u00a0]\d{3})+|\d+"  # "1 200" as printed in bills, or plain digits
 _PERCENT_FORMS = ("процент", "процента", "процентов")
-
-
-def _plural(n: int, forms: tuple[str, str, str]) -> str:
-    """Russian noun form after n: 1 процент, 2 процента, 5 процентов, 11 процентов."""
-    if n % 10 == 1 and n % 100 != 11:
-        return forms[0]
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return forms[1]
-    return forms[2]
 
 
 def _amount(rubles: str, kopecks: str | None = None) -> Decimal:
@@ -196,7 +186,7 @@ def _say_percent(number: str) -> str:
     value = Decimal(number.replace(",", "."))
     if value != value.to_integral_value():
         return f"{say_reading(value)} процента"  # a fraction takes the genitive singular
-    return f"{say_number(int(value))} {_plural(int(value), _PERCENT_FORMS)}"
+    return f"{say_number(int(value))} {plural(int(value), *_PERCENT_FORMS)}"
 
 
 # A preposition decides the case of the number after it ("в течение 15 дней" → "пятнадцати").
@@ -290,7 +280,7 @@ _UNIT_PATTERN = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=Tr
 
 # order matters: the most specific shapes first
 _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"\b\d{9}-\d\b"), lambda m: say_account(m[0])),
+    (re.compile(rf"\b{ACCOUNT_PATTERN}\b"), lambda m: say_account(m[0])),
     (re.compile(rf"\b({_INTEGER})\s*{_RUBLE_WORD}\.?\s*(\d{{1,2}})\s*коп(?:еек|ейки|ейка)?"),
      lambda m: say_money(_amount(m[1], m[2]))),
     (re.compile(rf"(-?(?:{_INTEGER})(?:[.,]\d{{1,2}})?)\s*{_RUBLE_WORD}"),

@@ -188,7 +188,7 @@ class AudioSocketCall:
         self._write_timeout = write_timeout
         self._max_lag = max_lag
         self._queue: deque[_Playback] = deque()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._unknown_kinds: set[int] = set()
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -420,7 +420,7 @@ class AudioSocketServer:
         self._max_busy = max_busy
         self._backlog = backlog
         self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task] = set()
+        self._connections: set[asyncio.Task[None]] = set()
         self._quiet = _junk_log
         self.calls: dict[str, AudioSocketCall] = {}
         self.active = 0  # handlers running (calls admitted)
@@ -442,7 +442,8 @@ class AudioSocketServer:
     def port(self) -> int:
         if self._server is None or not self._server.sockets:
             return self._port
-        return self._server.sockets[0].getsockname()[1]
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
 
     async def close(self) -> None:
         """Stop accepting, hang up every call, wait for the handlers to finish."""

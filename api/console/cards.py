@@ -28,19 +28,19 @@ from api.errors import ApiError
 from api.models import Account, Payment
 from api.readings import configured_window
 from api.services import accounts as service
+from speech.russian import MONTHS_NOMINATIVE
 
 router = APIRouter(prefix="/accounts")
 MeterId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MONTHS_SHOWN = 12
 PAYMENTS_SHOWN = 24
 HISTORY_SHOWN = 24  # newest readings in the card (six months of four meters)
-MONTHS = "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь".split()
 
 
 def month_name(period: str) -> str:
     """ "2025-10" → "октябрь 2025"."""
     year, month = period.split("-")
-    return f"{MONTHS[int(month) - 1]} {year}"
+    return f"{MONTHS_NOMINATIVE[int(month) - 1]} {year}"
 
 
 def iso_time(text: str | None) -> datetime | None:

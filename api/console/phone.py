@@ -115,7 +115,7 @@ class ConsolePhone:
         self._clock = clock
         self._zone = zone
         self.dialer = dialer
-        self._work: set[asyncio.Task] = set()
+        self._work: set[asyncio.Future[object]] = set()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-phone-db")
 
     async def start(self) -> None:
@@ -175,11 +175,11 @@ class ConsolePhone:
     def _in_thread(self, fn: Callable[..., object], *args: object) -> None:
         """Database work off the event loop, on one thread: notes land in the order Asterisk spoke."""
         loop = asyncio.get_running_loop()
-        task = loop.create_task(asyncio.wrap_future(self._db.submit(fn, *args), loop=loop))
+        task: asyncio.Future[object] = asyncio.wrap_future(self._db.submit(fn, *args), loop=loop)
         self._work.add(task)
         task.add_done_callback(self._done)
 
-    def _done(self, task: asyncio.Task) -> None:
+    def _done(self, task: asyncio.Future[object]) -> None:
         self._work.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("console phone: database work failed", exc_info=task.exception())

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.accounts import normalize_phone
 from api.console import texts
+from api.db import rowcount
 from api.models import Call, Escalation
 from api.services.escalations import CALLBACK_REASON
 
@@ -78,11 +79,11 @@ def note_line(at: datetime, zone: ZoneInfo, who: str, text: str) -> str:
 
 def append_note(session: Session, esc_id: int, line: str) -> bool:
     """Add a line to a callback's notes in one UPDATE (events and the operator may write at once)."""
-    changed = session.execute(
+    changed = rowcount(session.execute(
         update(Escalation)
         .where(Escalation.id == esc_id)
         .values(note=func.coalesce(Escalation.note + "\n", "") + line)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     session.commit()
     return bool(changed)

@@ -7,7 +7,7 @@ function of `api.services.calls` or `api.services.escalations`; the console call
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -125,7 +125,9 @@ def update_call(
     """Apply the update once per idempotency key (see `services.calls.update_call`)."""
     key = idempotency_key(key_header, body.idempotency_key)
     _check_account(body.account)
-    changes = {n: getattr(body, n) for n in ("account", "step", "outcome") if n in body.model_fields_set}
+    changes: dict[str, Any] = {
+        n: getattr(body, n) for n in ("account", "step", "outcome") if n in body.model_fields_set
+    }
     return _answer(
         response,
         call_service.update_call(session, call_id, changes, ended=bool(body.ended), key=key, at=now(request)),

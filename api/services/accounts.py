@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -105,7 +106,7 @@ def meters(session: Session, acc: Account) -> schemas.Meters:
 def reading_history(session: Session, acc: Account) -> schemas.ReadingHistory:
     """Every reading of every meter of the account, newest first, with the use since the one before."""
     by_id = {m.id: m for m in meters_of(session, acc.id)}
-    rows = (
+    rows: Iterable[Reading] = (
         session.scalars(
             select(Reading)
             .where(Reading.meter_id.in_(by_id))

@@ -124,9 +124,14 @@ def update_call(
 class SpokenText(Protocol):
     """A line to store: who spoke, what, and its idempotency key (the request bodies have these)."""
 
-    speaker: str
-    text: str
-    idempotency_key: str | None
+    @property
+    def speaker(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def idempotency_key(self) -> str | None: ...
 
 
 def add_lines(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from api import schemas
 from api.accounts import mask_account, normalize_phone
+from api.db import rowcount
 from api.errors import ApiError
 from api.models import Call, Escalation
 from api.services.calls import call_with_transcript, ensure_call
@@ -198,11 +199,11 @@ def change_escalation(
     esc = find_escalation(session, esc_id)
     if status == "taken":
         # One UPDATE guarded by status: two operators racing cannot both take it.
-        taken = session.execute(
+        taken = rowcount(session.execute(
             update(Escalation)
             .where(Escalation.id == esc_id, Escalation.status == "open")
             .values(status="taken", operator=who, taken_at=at)
-        ).rowcount
+        ))
         session.commit()
         session.refresh(esc)
         if not taken and not (esc.status == "taken" and esc.operator == who):
@@ -222,7 +223,7 @@ def change_escalation(
         ):
             return escalation_out(esc)  # the same close again (a double click, a retry)
         # Open (closing takes it) or taken by this operator; never closed, never someone else's.
-        closed = session.execute(
+        closed = rowcount(session.execute(
             update(Escalation)
             .where(
                 Escalation.id == esc_id,
@@ -237,18 +238,18 @@ def change_escalation(
                 **edits,
             )
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         session.commit()
         session.refresh(esc)
         if not closed:
             raise refusal(esc, who)
     elif edits:
-        changed = session.execute(
+        changed = rowcount(session.execute(
             update(Escalation)
             .where(Escalation.id == esc_id, Escalation.status == "taken", Escalation.operator == who)
             .values(**edits)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         session.commit()
         session.refresh(esc)
         if not changed:
@@ -281,12 +282,12 @@ def record_callback_try(
         values = {"status": "open", "operator": None, "taken_at": None, "retry_at": retry_at}
     else:
         values = {"status": "closed", "closed_at": at, "outcome": closed_as, "retry_at": None}
-    changed = session.execute(
+    changed = rowcount(session.execute(
         update(Escalation)
         .where(Escalation.id == esc_id, Escalation.status == "taken", Escalation.operator == who)
         .values(attempts=Escalation.attempts + 1, note=new_note[-NOTE_MAX:], **values)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     session.commit()
     session.refresh(esc)
     if not changed:
