@@ -73,9 +73,11 @@ def parse_decimal(raw: object, *, places: int) -> Decimal | None:
         value = Decimal(text)
     except InvalidOperation:
         return None
-    if -value.as_tuple().exponent > places and value != value.quantize(Decimal(1).scaleb(-places)):
+    exponent = value.as_tuple().exponent  # an int: the pattern above lets no NaN or infinity in
+    step = Decimal(1).scaleb(-places)
+    if isinstance(exponent, int) and -exponent > places and value != value.quantize(step):
         return None
-    return value.quantize(Decimal(1).scaleb(-places))
+    return value.quantize(step)
 
 
 def money(value: Decimal | None) -> str | None:

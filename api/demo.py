@@ -263,7 +263,7 @@ def fill(session: Session, today: date, tz: ZoneInfo) -> list[DemoAccount]:
             # being the amount the README tells testers to answer with.
             pay_day = add_months(period, 1).replace(day=1 if spec.pattern == "fixed" else rng.randint(5, 20))
             if spec.pattern == "fixed":
-                amount = spec.fixed_payment if period == last else total
+                amount = spec.fixed_payment if period == last and spec.fixed_payment else total
             elif spec.pattern == "regular":
                 amount = total
             elif spec.pattern == "overpayer":

@@ -89,7 +89,8 @@ def say_date(day: date, *, year: bool = False, case: str = "genitive") -> str:
 
 
 def _ordinal_genitive(number: int) -> str:
-    return num2words(number, lang="ru", to="ordinal", case="genitive")
+    words: str = num2words(number, lang="ru", to="ordinal", case="genitive")
+    return words
 
 
 # the ordinal's case and gender from the noun after it: "в 2024 году", "до 25 числа"
@@ -111,14 +112,14 @@ UNITS = {
 
 
 @lru_cache(maxsize=1)
-def _morph():
+def _morph() -> Any:
     """pymorphy3's analyser (≈0.3 s and 15 MB to load), once per process, only when needed."""
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer()
 
 
-def _noun(word: str):
+def _noun(word: str) -> Any:
     """The first noun reading pymorphy3 has for a word (a unit is a noun), else its first reading."""
     parses = _morph().parse(word)
     return next((p for p in parses if "NOUN" in p.tag), parses[0])
@@ -134,7 +135,8 @@ def unit_after(value: Decimal | int, unit: str) -> str:
         form = noun.inflect({"sing", "gent"})
     else:
         form = noun.make_agree_with_number(abs(int(value)))
-    return form.word if form else noun.word
+    word: str = form.word if form else noun.word
+    return word
 
 
 def _gender_of(unit: str) -> str:
