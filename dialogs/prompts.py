@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from speech.numbers import heard_words
+from speech.russian import DIGIT_WORDS as DIGIT_NAMES  # "один" (DIGIT_WORDS here: the digits heard)
 from speech.russian import MONTHS_GENITIVE, MONTHS_NOMINATIVE, plural  # the shared lexicon
 
 # ---------------------------------------------------------------------------
@@ -221,9 +222,8 @@ def phone_one_account(ending: str) -> Question:
 
 
 PHONE_SEVERAL = "По вашему номеру телефона найдено несколько лицевых счетов."
-ORDINALS = (
-    ("первый", "один"), ("второй", "два"), ("третий", "три"), ("четвёртый", "четыре"), ("пятый", "пять"),
-)
+# the n-th account on file: its ordinal, and its key said as a digit («один»: speech.russian)
+ORDINALS = tuple(zip(("первый", "второй", "третий", "четвёртый", "пятый"), DIGIT_NAMES[1:6], strict=True))
 OTHER_ACCOUNT = Choice("other", "9", ("другой", "другой счёт", "нет"), ("друг",))
 
 
