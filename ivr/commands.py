@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 import signal
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from api.settings import ApiSettings
 from ivr.settings import Settings
+from telephony.kept_secrets import keep, read_kept
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -206,11 +206,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 # ---- demo ------------------------------------------------------------------------------------
 def _kept_demo_secrets(settings: Settings) -> dict[str, str]:
     """What an earlier `hotline demo` made up and kept in HOTLINE_DATA_DIR; {} when none (or unreadable)."""
-    with contextlib.suppress(OSError, ValueError):
-        kept = json.loads((settings.data_dir / DEMO_SECRETS).read_text())
-        if isinstance(kept, dict):
-            return kept
-    return {}
+    return read_kept(settings.data_dir / DEMO_SECRETS)
 
 
 def _demo_settings(settings: Settings) -> Settings:
@@ -226,17 +222,14 @@ def _demo_settings(settings: Settings) -> Settings:
     if not operator_tokens:
         operator_tokens = {kept.get("operator_token") or secrets.token_urlsafe(24): "demo"}
     console_password = kept.get("console_password") or secrets.token_urlsafe(9)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps(
-            {
-                "ivr_token": ivr_token,
-                "operator_token": next(iter(operator_tokens)),
-                "console_password": console_password,
-            }
-        )
+    keep(
+        path,
+        {
+            "ivr_token": ivr_token,
+            "operator_token": next(iter(operator_tokens)),
+            "console_password": console_password,
+        },
     )
-    path.chmod(0o600)
     return settings.replace(ivr_token=ivr_token, operator_tokens=operator_tokens)
 
 

@@ -10,7 +10,6 @@ run side by side.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import os
@@ -30,6 +29,7 @@ from urllib.parse import urlparse
 
 import jinja2
 
+from telephony.kept_secrets import keep, read_kept
 from telephony.settings import TelephonySettings
 
 log = logging.getLogger(__name__)
@@ -273,25 +273,17 @@ class AsteriskSandbox:
         return self.host_dir / "secrets.json"
 
     def _load_secrets(self) -> dict[str, str]:
-        try:
-            kept: dict[str, str] = json.loads(self._secrets_file().read_text())
-        except (OSError, ValueError):
-            return {}
-        return kept
+        return read_kept(self._secrets_file())
 
     def _save_secrets(self) -> None:
-        path = self._secrets_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            json.dumps(
-                {
-                    "ami_secret": self.ami_secret,
-                    "console_ami_secret": self.console_ami_secret,
-                    "sip_demo_password": self.sip_demo_password,
-                }
-            )
+        keep(
+            self._secrets_file(),
+            {
+                "ami_secret": self.ami_secret,
+                "console_ami_secret": self.console_ami_secret,
+                "sip_demo_password": self.sip_demo_password,
+            },
         )
-        path.chmod(0o600)
 
     # ---- configuration -----------------------------------------------------------------------
     def render(self) -> Path:
