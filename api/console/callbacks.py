@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import anyio.from_thread
 from fastapi import APIRouter, Form, Request
@@ -231,7 +230,7 @@ def dial(request: Request, esc_id: EscalationId, session: SessionDep, user: Chec
     if not number:
         return _panel(request, session, user, esc_id, error=texts.CALLBACK_NO_NUMBER, status_code=422)
     # Noted before the call is placed: Asterisk's news about it comes right after.
-    zone = ZoneInfo(settings_of(request).timezone)
+    zone = settings_of(request).zone
     endpoint = phone.settings.endpoint_for(user.name)
     placed = texts.callback_placed(endpoint, number)
     queue_truth.append_note(session, esc_id, queue_truth.note_line(now(request), zone, user.name, placed))

@@ -206,7 +206,7 @@ def attach_phone(app, settings: PhoneSettings | None, dialer: Dialer | None) -> 
     if settings is None or dialer is None:
         return None
     phone = ConsolePhone(
-        settings, app.state.sessions, lambda: app.state.clock(), ZoneInfo(app.state.settings.timezone), dialer
+        settings, app.state.sessions, lambda: app.state.clock(), app.state.settings.zone, dialer
     )
     app.state.console_phone = phone
     app.router.add_event_handler("startup", phone.start)
