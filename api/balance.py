@@ -167,9 +167,9 @@ def resolve_period(session: Session, account_id: int, period: date | None, today
     """The period asked for if the account has it on record; by default the latest closed month,
     or the latest month on record before it when the billing has not loaded that month yet."""
     closed = latest_closed_month(today)
-    first, last, latest_closed = session.execute(
-        MONTHS_ON_RECORD, {"account_id": account_id, "closed": closed}
-    ).one()
+    first, last, latest_closed = (
+        session.connection().execute(MONTHS_ON_RECORD, {"account_id": account_id, "closed": closed}).one()
+    )
     if first is None:
         return None
     if period is not None:
@@ -185,11 +185,12 @@ def balance(session: Session, account: Account, period: date, today: date) -> sc
     built anew on every request, cost ~10 ms of CPU a request here (issue 13).
     """
     params = {"account_id": account.id, "period": period, "next_month": add_months(period, 1), "today": today}
-    t = session.execute(MONTH_TOTALS, params).one()
+    db = session.connection()  # Core statements: the ORM session's layer adds ~40% per statement
+    t = db.execute(MONTH_TOTALS, params).one()
     opening = account.opening_balance + t.charged_before + t.fines_before - t.paid_before
     closing = opening + t.charged + t.recalculations + t.fines - t.paid
     order = {code: i for i, code in enumerate(SERVICES)}
-    rows = sorted(session.execute(MONTH_LINES, params).all(), key=lambda r: (order.get(r[0], 99), r[0]))
+    rows = sorted(db.execute(MONTH_LINES, params).all(), key=lambda r: (order.get(r[0], 99), r[0]))
     lines = [
         schemas.BalanceLine(
             service=code,
@@ -202,7 +203,7 @@ def balance(session: Session, account: Account, period: date, today: date) -> sc
         )
         for code, name, charged, recalculation, tariff, quantity, unit in rows
     ]
-    last = session.execute(LAST_PAYMENT, params).first()
+    last = db.execute(LAST_PAYMENT, params).first()
     # "I paid after the month's end": what came in since, and what remains to pay today.
     return schemas.Balance(
         account=account.text,

@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from api.accounts import mask_account, mask_phone, normalize_phone, parse_account
 from api.call_facts import CallFacts
@@ -65,8 +65,11 @@ class Principal:
         return self.kind == "operator"
 
 
-def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
-    """Bearer token → the IVR service or a named operator; 401 otherwise."""
+async def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """Bearer token → the IVR service or a named operator; 401 otherwise.
+
+    Why `async`: these checks are a few comparisons; run on the event loop they cost no
+    worker-thread hop (FastAPI runs every plain `def` dependency in a worker thread)."""
     if not authorization:
         raise ApiError(401, "unauthorized", "Missing bearer token (Authorization: Bearer <token>).")
     scheme, _, token = authorization.partition(" ")
@@ -89,13 +92,13 @@ def principal(request: Request, authorization: Annotated[str | None, Header()] =
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
-def operator(who: PrincipalDep) -> Principal:
+async def operator(who: PrincipalDep) -> Principal:
     if not who.is_operator:
         raise ApiError(403, "operator_only", "This endpoint is for operators.")
     return who
 
 
-def ivr(who: PrincipalDep) -> Principal:
+async def ivr(who: PrincipalDep) -> Principal:
     if who.kind != "ivr":
         raise ApiError(403, "ivr_only", "This endpoint is for the IVR service.")
     return who
@@ -105,7 +108,7 @@ OperatorDep = Annotated[Principal, Depends(operator)]
 IvrDep = Annotated[Principal, Depends(ivr)]
 
 
-def account_text(account: str) -> str:
+async def account_text(account: str) -> str:
     """Path parameter check: `NNNNNNNNN-S` or a 422 `invalid_account`."""
     if parse_account(account) is None:
         raise ApiError(
@@ -120,11 +123,9 @@ AccountText = Annotated[str, Depends(account_text)]
 CallIdHeader = Annotated[str | None, Header(alias="X-Call-Id", max_length=64)]
 
 
-# Built once (building it cost more than running it); phones load when first read.
-_ACCOUNT_BY_TEXT = (
-    select(Account)
-    .where(Account.number == bindparam("number"), Account.suffix == bindparam("suffix"))
-    .options(joinedload(Account.territory))
+# Built once (building it cost more than running it); territory and phones load when first read.
+_ACCOUNT_BY_TEXT = select(Account).where(
+    Account.number == bindparam("number"), Account.suffix == bindparam("suffix")
 )
 
 
