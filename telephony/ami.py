@@ -133,6 +133,7 @@ class AmiClient:
 
     async def close(self) -> None:
         self._closing = True
+        self._wake.set()  # the watchdog returns even if the cancel below is lost (wait_for, 3.11)
         if self._supervisor is not None:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -170,9 +171,9 @@ class AmiClient:
                 log.info("AMI %s:%d not available: %s", self.host, self.port, exc or type(exc).__name__)
             self.connected.clear()
             self._fail_pending()
-            await self._drop_client(logoff=False)
-            if self._closing:
+            if self._closing:  # close() logs off and drops the client itself
                 return
+            await self._drop_client(logoff=False)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._backoff_max)
 
@@ -227,6 +228,8 @@ class AmiClient:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._keepalive)
             self._wake.clear()
+            if self._closing:
+                return
             if self._lost.is_set():
                 log.warning("AMI connection to %s:%d lost", self.host, self.port)
                 return

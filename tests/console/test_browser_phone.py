@@ -19,6 +19,7 @@ from api.console import auth
 from api.console.phone import PhoneSettings
 from ivr.console_phone import attach_console_phone
 from telephony.ami import AmiClient
+from tests.console.asterisk_sandbox import asterisk_root, console_sandbox  # noqa: F401  (fixtures)
 from tests.console.conftest import ACCOUNT, IVR_TOKEN, PASSWORD, TEST_ROUNDS, make_settings
 from tests.console.test_browser import (  # noqa: F401  (browser: the module's Chromium fixture)
     START,
@@ -29,7 +30,6 @@ from tests.console.test_browser import (  # noqa: F401  (browser: the module's C
     open_console,
     shot,
 )
-from tests.telephony.conftest import asterisk_root, sandbox  # noqa: F401  (the sandbox fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk]
 
@@ -38,7 +38,7 @@ IVR = {"Authorization": f"Bearer {IVR_TOKEN}"}
 
 
 @pytest.fixture(scope="module")
-def phone_server(tmp_path_factory, demo_template, sandbox):  # noqa: F811
+def phone_server(tmp_path_factory, demo_template, console_sandbox):  # noqa: F811
     import uvicorn
 
     folder = tmp_path_factory.mktemp("browser-phone")
@@ -48,9 +48,9 @@ def phone_server(tmp_path_factory, demo_template, sandbox):  # noqa: F811
     with app.state.sessions() as session:
         auth.add_operator(session, "anna", PASSWORD, START, rounds=TEST_ROUNDS)
     settings = PhoneSettings(
-        secret=sandbox.console_ami_secret,
-        port=sandbox.ami_port,
-        user=sandbox.console_ami_user,
+        secret=console_sandbox.console_ami_secret,
+        port=console_sandbox.ami_port,
+        user=console_sandbox.console_ami_user,
         endpoints={"anna": OPERATOR_PHONE},
         callback_after_seconds=1,
     )
@@ -103,7 +103,7 @@ def _bridged_operator(box) -> str | None:
 def test_a_caller_who_hangs_up_in_the_queue_is_shown_gone_and_becomes_a_callback(
     browser,  # noqa: F811
     phone_server,
-    sandbox,  # noqa: F811
+    console_sandbox,  # noqa: F811
 ):
     call_id = str(uuid.uuid4())
     context, page = open_console(browser, phone_server, "anna")
@@ -114,7 +114,7 @@ def test_a_caller_who_hangs_up_in_the_queue_is_shown_gone_and_becomes_a_callback
             f"/calls/{call_id}", headers=IVR, json={"outcome": "operator", "ended": True}
         ).raise_for_status()
     page.wait_for_selector(f"#esc-{esc} >> text=Ожидает")
-    _queue_caller(sandbox, call_id, seconds=2)
+    _queue_caller(console_sandbox, call_id, seconds=2)
     page.wait_for_selector(f"#esc-{esc} >> text=не дождавшись оператора")
     assert page.locator(f"#esc-{esc} >> text=Взять").count() == 0
     assert page.evaluate("window.__notReloaded") is True
@@ -130,7 +130,7 @@ def test_a_caller_who_hangs_up_in_the_queue_is_shown_gone_and_becomes_a_callback
 def test_an_operator_places_a_callback_and_the_sandbox_bridges_both_phones(
     browser,  # noqa: F811
     phone_server,
-    sandbox,  # noqa: F811
+    console_sandbox,  # noqa: F811
 ):
     context, page = open_console(browser, phone_server, "anna")
     with httpx.Client(base_url=f"{phone_server}/api/v1", timeout=10) as api:
@@ -159,11 +159,11 @@ def test_an_operator_places_a_callback_and_the_sandbox_bridges_both_phones(
         "document.querySelector('#detail textarea[name=note]').value.includes('звонок через АТС')"
     )
     deadline = time.monotonic() + 15
-    while (operator := _bridged_operator(sandbox)) is None and time.monotonic() < deadline:
+    while (operator := _bridged_operator(console_sandbox)) is None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert operator, "the operator's phone and the resident's were not bridged"
     shot(page, "22-callback-placed")
-    sandbox.cli(f"channel request hangup {operator}")
+    console_sandbox.cli(f"channel request hangup {operator}")
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         page.goto(f"{phone_server}/console/callbacks?open={cb}")

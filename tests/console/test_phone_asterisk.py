@@ -11,8 +11,8 @@ import pytest
 from api.console.phone import PhoneSettings
 from api.models import Escalation
 from ivr.console_phone import attach_console_phone
+from tests.console.asterisk_sandbox import asterisk_root, console_sandbox  # noqa: F401  (fixtures)
 from tests.console.test_callbacks import request_callback
-from tests.telephony.conftest import asterisk_root, sandbox  # noqa: F401  (the sandbox fixtures)
 
 pytestmark = pytest.mark.asterisk
 
@@ -32,13 +32,13 @@ def _poll(check, timeout: float = 15.0):
     return found
 
 
-def test_a_callback_from_the_console_bridges_the_operator_and_the_resident(app, anna, sandbox):  # noqa: F811
+def test_a_callback_from_the_console_bridges_the_operator_and_the_resident(app, anna, console_sandbox):  # noqa: F811
     esc_id = request_callback(anna.client, "cb-asterisk-1")
     assert anna.post(f"/console/callbacks/{esc_id}/take").status_code == 200
     settings = PhoneSettings(
-        secret=sandbox.console_ami_secret,
-        port=sandbox.ami_port,
-        user=sandbox.console_ami_user,
+        secret=console_sandbox.console_ami_secret,
+        port=console_sandbox.ami_port,
+        user=console_sandbox.console_ami_user,
         endpoints={"anna": OPERATOR_PHONE},
     )
     phone = attach_console_phone(app, settings)
@@ -49,7 +49,7 @@ def test_a_callback_from_the_console_bridges_the_operator_and_the_resident(app, 
         assert r.status_code == 200, r.text
 
         def bridge():
-            rows = _channels(sandbox)
+            rows = _channels(console_sandbox)
             operator = [r for r in rows if r[0].startswith("Local/s@test-caller-") and r[1] == "callbacks"]
             resident = [
                 r for r in rows if r[0].startswith(f"Local/{NUMBER}@test-resident-") and r[0].endswith(";1")
@@ -59,8 +59,10 @@ def test_a_callback_from_the_console_bridges_the_operator_and_the_resident(app, 
             return None
 
         operator_channel = _poll(bridge)
-        assert operator_channel, f"no bridge between the operator and the resident: {_channels(sandbox)}"
-        sandbox.cli(f"channel request hangup {operator_channel}")  # the operator hangs up
+        assert operator_channel, (
+            f"no bridge between the operator and the resident: {_channels(console_sandbox)}"
+        )
+        console_sandbox.cli(f"channel request hangup {operator_channel}")  # the operator hangs up
 
         def notes() -> str:
             with app.state.sessions() as session:

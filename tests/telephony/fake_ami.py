@@ -135,6 +135,8 @@ class FakeAmi:
                 self.finished.set()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:  # the server closes under a script still running: quietly
+            return
         finally:
             self._writers.discard(writer)
             writer.close()

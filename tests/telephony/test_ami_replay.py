@@ -31,7 +31,8 @@ async def test_a_refused_redirect_raises_with_asterisks_message():
                 await client.redirect("PJSIP/nobody-00000000", "operators")
         finally:
             await client.close()
-    assert [a["Action"] for a in fake.actions] == ["Login", "Redirect", "Logoff"]
+        await asyncio.wait_for(fake.finished.wait(), 5)  # the Logoff read and answered
+    assert [a["Action"] for a in fake.actions if a["Action"] != "Ping"] == ["Login", "Redirect", "Logoff"]
 
 
 async def test_a_transfer_in_flight_fails_at_once_when_the_link_drops():
@@ -48,6 +49,21 @@ async def test_a_transfer_in_flight_fails_at_once_when_the_link_drops():
                 await asyncio.wait_for(client.redirect("PJSIP/caller-00000001", "operators"), 5)
             await client.wait_connected(5)  # and it comes back
             assert client.connections == 2
+        finally:
+            await client.close()
+
+
+async def test_a_transfer_in_flight_on_a_link_gone_silent_fails_after_one_ping():
+    """No FIN, no answer: the action wakes the watchdog, whose ping goes unanswered; the action
+    fails as a lost link (not after its own 30 s)."""
+    login, redirect = load("redirect_refused.ami")[0][:3], load("redirect_refused.ami")[0][3]
+    async with FakeAmi([[*login, redirect, Step("wait", seconds=10)], login]) as fake:
+        client = _client(fake, action_timeout=30.0, ping_timeout=0.3)
+        await client.start()
+        try:
+            await client.wait_connected(5)
+            with pytest.raises(AmiLinkLost):
+                await asyncio.wait_for(client.redirect("PJSIP/caller-00000001", "operators"), 5)
         finally:
             await client.close()
 
@@ -84,6 +100,7 @@ async def test_after_a_reconnect_a_call_whose_event_was_missed_is_recovered():
         finally:
             remove()
             await client.close()
+        await asyncio.wait_for(fake.finished.wait(), 5)  # the Logoff read and answered
     assert [a["Action"] for a in fake.actions if a["Action"] != "Ping"] == [
         "Login",
         "Login",
