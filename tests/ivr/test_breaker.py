@@ -71,7 +71,8 @@ async def test_three_server_errors_in_a_row_open_the_circuit():
             return httpx.Response(503)
         return httpx.Response(500, json={"detail": "database unavailable"})
 
-    async with ApiClient("http://api", "t", transport=httpx.MockTransport(handler), probe_interval=0.05) as client:
+    transport = httpx.MockTransport(handler)
+    async with ApiClient("http://api", "t", transport=transport, probe_interval=0.05) as client:
         for _ in range(3):
             with pytest.raises(BackendError):
                 await client.accounts_for_phone("79001110011")
