@@ -69,3 +69,13 @@ def attach_console_phone(
     phone = attach_phone(app, settings, dialer)
     dialer.phone = phone
     return phone
+
+
+def create_app() -> FastAPI:
+    """The account API with the console's phone, for `uvicorn ivr.console_phone:create_app --factory`
+    (`hotline api` serves the console without it: the API package knows no Asterisk)."""
+    from api.app import create_app as create_api
+
+    app = create_api()
+    attach_console_phone(app)
+    return app

@@ -131,3 +131,17 @@ def test_without_the_link_the_console_says_to_dial_by_hand(app, anna):
     assert "Позвонить</button>" not in panel
     r = anna.post(f"/console/callbacks/{esc_id}/dial")
     assert r.status_code == 503 and "позвоните абоненту со своего телефона" in r.text
+
+
+def test_the_api_with_the_phone_comes_from_the_environment(monkeypatch, db_url, tmp_path):
+    from ivr import console_phone
+
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", db_url)
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HOTLINE_CONSOLE_AMI_SECRET", raising=False)
+    assert console_phone.create_app().state.console_phone is None  # the console dials by hand
+    monkeypatch.setenv("HOTLINE_CONSOLE_AMI_SECRET", "s")
+    monkeypatch.setenv("HOTLINE_CONSOLE_OPERATOR_ENDPOINTS", "anna:PJSIP/anna")
+    phone = console_phone.create_app().state.console_phone
+    assert phone is not None and phone.settings.endpoint_for("anna") == "PJSIP/anna"
+    assert phone.dialer.ami.user == "console" and phone.dialer.ami.port == 5038
