@@ -100,7 +100,7 @@ class Dialer(Protocol):
 
 
 class ConsolePhone:
-    """The AMI link of the API process: places callbacks, writes what Asterisk says into the database."""
+    """The console's telephone: places callbacks through its dialer, writes the news into the database."""
 
     def __init__(
         self,
@@ -128,16 +128,11 @@ class ConsolePhone:
                 await task
         self._db.shutdown(wait=False)
 
-    async def settled(self) -> None:
-        """Wait until the database work of the news heard so far is done (tests)."""
-        while self._work:
-            await asyncio.gather(*list(self._work), return_exceptions=True)
-
     # ---- placing a callback ------------------------------------------------------------------
     async def place(self, esc_id: int, operator: str, number: str) -> str:
         """Ring the operator's phone, then the resident's `number`; returns the endpoint rung.
-        Raises AmiError when Asterisk refuses or is not reachable. How it goes is noted on
-        the callback as Asterisk tells (operator answered, resident answered or not)."""
+        Raises PhoneError when the telephone system refuses or is not reachable. How it goes is
+        noted on the callback as the news comes (operator answered, resident answered or not)."""
         endpoint = self.settings.endpoint_for(operator)
         await self.dialer.place_callback(
             tag=f"{esc_id}-{secrets.token_hex(4)}",
