@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 
@@ -160,13 +160,7 @@ def plan(
         elif not phones:
             reason = "opted_out"
         else:
-            successes = session.scalars(
-                select(DebtContact.at).where(
-                    DebtContact.account_id == by_text[debtor.account], DebtContact.outcome.in_(SUCCESSFUL)
-                )
-            )
-            over = limits.exceeded(list(successes), local_now)
-            reason = f"limit_{over}" if over else None
+            reason = _over_limit(session, by_text[debtor.account], local_now, limits)
         if reason:
             skipped[reason] = skipped.get(reason, 0) + 1
         elif len(chosen) < daily_total:
@@ -177,15 +171,72 @@ def plan(
     return Plan(f"{month.year:04d}-{month.month:02d}", chosen, skipped)
 
 
-def record_contact(session: Session, account: str, phone: str, outcome: str, at: datetime) -> None:
-    """Keep one call's outcome; a refusal or a wrong number puts the number on the opt-out list."""
+def _over_limit(session: Session, account_id: int, local_now: datetime, limits: Limits) -> str | None:
+    successes = session.scalars(
+        select(DebtContact.at).where(
+            DebtContact.account_id == account_id, DebtContact.outcome.in_(SUCCESSFUL)
+        )
+    )
+    over = limits.exceeded(list(successes), local_now)
+    return f"limit_{over}" if over else None
+
+
+def _account_id(session: Session, account: str) -> int:
     number, _, suffix = account.partition("-")
     account_id = session.scalar(
-        select(Account.id).where(Account.number == number, Account.suffix == int(suffix))
+        select(Account.id).where(Account.number == number, Account.suffix == int(suffix or "0"))
     )
     if account_id is None:
         raise ValueError(f"unknown account {account}")
-    session.add(DebtContact(account_id=account_id, phone=phone, at=at, outcome=outcome))
+    return account_id
+
+
+def why_not_call(
+    session: Session, account: str, phone: str, local_now: datetime, limits: Limits
+) -> str | None:
+    """The dialer's check just before it dials (the plan may be hours old): None when the call
+    may be placed now, else why not ("hours", "opted_out", "limit_day", …). Same rules as `plan`."""
+    if not limits.may_call_at(local_now):
+        return "hours"
+    if session.get(DebtOptOut, phone) is not None:
+        return "opted_out"
+    return _over_limit(session, _account_id(session, account), local_now, limits)
+
+
+def start_contact(session: Session, account: str, phone: str, at: datetime) -> int:
+    """A call about to be placed: its row (outcome `dialling`) and id, which travels with the call
+    so the reminder dialog and the dialer write its outcome on the same row."""
+    contact = DebtContact(account_id=_account_id(session, account), phone=phone, at=at, outcome="dialling")
+    session.add(contact)
+    session.flush()
+    return contact.id
+
+
+def finish_contact(session: Session, contact_id: int, outcome: str, at: datetime) -> None:
+    """How a call placed by `start_contact` ended; a refusal or a wrong number opts the number out.
+    `at` becomes the contact's time, so a successful contact counts when it happened."""
+    contact = session.get(DebtContact, contact_id)
+    if contact is None:
+        raise ValueError(f"unknown debt contact {contact_id}")
+    contact.outcome, contact.at = outcome, at
+    if outcome in OPT_OUT_REASONS:
+        opt_out(session, contact.phone, outcome, at)
+
+
+def accounts_dialled_on(session: Session, local_day: date, zone: tzinfo) -> int:
+    """How many accounts were dialled on that local day (the dialer's per-day total spans runs)."""
+    start = datetime.combine(local_day, time(0), zone)
+    accounts = session.scalars(
+        select(DebtContact.account_id)
+        .where(DebtContact.at >= start, DebtContact.at < start + timedelta(days=1))
+        .distinct()
+    )
+    return len(list(accounts))
+
+
+def record_contact(session: Session, account: str, phone: str, outcome: str, at: datetime) -> None:
+    """Keep one call's outcome; a refusal or a wrong number puts the number on the opt-out list."""
+    session.add(DebtContact(account_id=_account_id(session, account), phone=phone, at=at, outcome=outcome))
     if outcome in OPT_OUT_REASONS:
         opt_out(session, phone, outcome, at)
 
