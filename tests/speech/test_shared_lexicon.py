@@ -137,10 +137,13 @@ def test_the_api_and_the_demo_read_the_same_table():
 
 # --- one home each ---------------------------------------------------------------------------------
 
-def _string_constants(path: Path) -> list[str]:
+def _strings(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    strings = (n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str))
-    return [word for text in strings for word in text.lower().split()]
+    return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+def _string_constants(path: Path) -> list[str]:
+    return [word for text in _strings(path) for word in text.lower().split()]
 
 
 @pytest.mark.parametrize("package", ["api", "dialogs", "speech", "ivr"])
@@ -151,4 +154,16 @@ def test_no_second_copy_of_the_month_names(package):
         for path in (ROOT / package).rglob("*.py")
         if "migrations" not in path.parts and {"январь", "января"} & set(_string_constants(path))
     ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("package", ["api", "dialogs", "speech", "ivr"])
+def test_no_second_copy_of_the_territory_table(package):
+    """The suffix table's names are written only in speech/territories.toml."""
+    offenders = []
+    for path in (ROOT / package).rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        if _strings(path) & set(SEED_SUFFIX_TABLE.values()) - {"Шерегеш"}:  # a town alone may be said
+            offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
