@@ -1,0 +1,215 @@
+"""Load on `hotline api` (issue 13): the balance path's req/s, p50/p99, CPU per request, and a burst.
+
+    .venv/bin/python -m bench.api_load [--seconds 10] [--connections 1,8,64] [--burst 64] [--no-pg]
+
+Starts `hotline api` on 127.0.0.1 over a temporary SQLite database filled with the
+demo data (and, when PostgreSQL 15 is installed or `HOTLINE_TEST_PG` names a server,
+once more over a throwaway PostgreSQL database), registers a call from a demo
+account's number, verifies it, then drives `GET /api/v1/accounts/{account}/balance`
+with `X-Call-Id` — what the IVR asks (`ivr/api_client.py` `balance`) — with `wrk`
+(Debian: `apt-get install -y wrk`) for each number of open connections. Printed per
+run: requests per second, p50/p99 latency as wrk saw it, and the server's CPU
+seconds per request (from /proc), so "requests per core-second" is measured even on
+a busy machine. The burst sends N requests at once on N connections (the pool
+deadlock of issue 13: 0 answers for 20 s, then 500s) and prints what came back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from bench.attack_api import DEMO_ACCOUNT, DEMO_PHONE, HERE, _hotline, api_server
+
+IVR_TOKEN = "bench-ivr-token"
+CALL_ID = "bench-call-1"
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _server_pid(url: str) -> int | None:
+    """The pid listening on the url's port (the uvicorn process), from /proc/net/tcp."""
+    port = int(url.rsplit(":", 1)[1])
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as f:
+            for line in f.readlines()[1:]:
+                parts = line.split()
+                if int(parts[1].rsplit(":", 1)[1], 16) == port and parts[3] == "0A":
+                    inodes.add(parts[9])
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    return int(pid)
+    return None
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([0-9.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, connections: int, seconds: int, headers: dict[str, str]) -> dict[str, float]:
+    """One wrk run (one thread: the machine has 2 cores and the server needs one)."""
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    found = {
+        "rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1)),
+        "p50": _ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
+        "p99": _ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "non2xx": 0,
+    }
+    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        found["non2xx"] = int(m.group(1))
+    return found
+
+
+async def burst(url: str, n: int, headers: dict[str, str]) -> tuple[Counter, float, float]:
+    """N requests at once on N connections: (statuses, first answer s, last answer s)."""
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
+        started = time.monotonic()
+        times: list[float] = []
+
+        async def one() -> int:
+            try:
+                status = (await client.get(url)).status_code
+            except httpx.HTTPError:
+                status = 0
+            times.append(time.monotonic() - started)
+            return status
+
+        statuses = Counter(await asyncio.gather(*(one() for _ in range(n))))
+    return statuses, min(times), max(times)
+
+
+def prepare(base: str, headers: dict[str, str]) -> str:
+    """Register and verify a call from the demo account's number; the balance URL to load."""
+    with httpx.Client(base_url=f"{base}/api/v1", headers=headers, timeout=10) as c:
+        c.post("/calls", json={"id": CALL_ID, "caller": DEMO_PHONE}).raise_for_status()
+        r = c.post(f"/accounts/{DEMO_ACCOUNT}/verify", json={"call_id": CALL_ID})
+        r.raise_for_status()
+        assert r.json()["verified"], r.text
+        url = f"{base}/api/v1/accounts/{DEMO_ACCOUNT}/balance"
+        c.get(url, headers={"X-Call-Id": CALL_ID}).raise_for_status()
+    return url
+
+
+def run(label: str, env: dict[str, str], args: argparse.Namespace) -> None:
+    _hotline(env, "demo-data")
+    with api_server(env) as base:
+        headers = {"Authorization": f"Bearer {IVR_TOKEN}"}
+        url = prepare(base, headers)
+        headers["X-Call-Id"] = CALL_ID
+        pid = _server_pid(base)
+        wrk(url, 4, 2, headers)  # warm-up
+        print(f"{label}: GET balance with X-Call-Id, {args.seconds} s per run (wrk, 1 thread)")
+        print(
+            f"  {'connections':>11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} "
+            f"{'req per CPU-s':>13} {'non-2xx':>7}"
+        )
+        for connections in args.connections:
+            cpu = _cpu_seconds(pid) if pid else None
+            r = wrk(url, connections, args.seconds, headers)
+            per_req = (_cpu_seconds(pid) - cpu) / r["requests"] * 1000 if pid and r["requests"] else 0.0
+            print(
+                f"  {connections:>11} {r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {per_req:>10.2f} "
+                f"{1000 / per_req if per_req else 0:>13.0f} {r['non2xx']:>7d}"
+            )
+        statuses, first, last = asyncio.run(burst(url, args.burst, headers))
+        shown = ", ".join(f"{code or 'no answer'}: {count}" for code, count in sorted(statuses.items()))
+        print(f"  burst of {args.burst} at once: {shown}; first answer {first:.2f} s, last {last:.2f} s")
+
+
+@contextlib.contextmanager
+def postgres_url() -> Iterator[str | None]:
+    """A throwaway PostgreSQL database: HOTLINE_TEST_PG's server, or a cluster of Debian's postgresql-15."""
+    server = os.environ.get("HOTLINE_TEST_PG")
+    cluster = None
+    if not server:
+        if not (PG_BIN / "initdb").exists():
+            yield None
+            return
+        from tests.api.conftest import PgCluster  # the tests' throwaway cluster, one home
+
+        cluster = PgCluster()
+        server = cluster.start()
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"hotline_bench_{os.getpid()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        if cluster is not None:
+            cluster.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    parser.add_argument(
+        "--connections",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[1, 8, 64],
+        help="open connections per run, comma-separated",
+    )
+    parser.add_argument("--burst", type=int, default=64, help="requests sent at once at the end")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (shared)")
+    with tempfile.TemporaryDirectory(prefix="hotline-load-") as tmp:
+        env = {
+            **os.environ,
+            "HOTLINE_DATA_DIR": tmp,
+            "HOTLINE_DATABASE_URL": f"sqlite:///{tmp}/hotline.db",
+            "HOTLINE_IVR_TOKEN": IVR_TOKEN,
+            "PYTHONPATH": str(HERE),
+        }
+        run("SQLite", env, args)
+        if not args.no_pg:
+            with postgres_url() as pg:
+                if pg is None:
+                    print("PostgreSQL: not installed here (set HOTLINE_TEST_PG to a server to measure it)")
+                else:
+                    run("PostgreSQL", {**env, "HOTLINE_DATABASE_URL": pg}, args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
