@@ -67,9 +67,20 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _found(pattern: str, text: str) -> str:
+    """The first group of `pattern` in wrk's output (which always prints these lines)."""
+    match = re.search(pattern, text)
+    if match is None:
+        raise SystemExit(f"wrk printed no {pattern!r}:\n{text}")
+    return match.group(1)
+
+
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([0-9.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    """wrk's "350.32us", "1.52ms", "1.50s" → milliseconds."""
+    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    raise SystemExit(f"not a wrk duration: {text}")
 
 
 def wrk(url: str, connections: int, seconds: int, headers: dict[str, str]) -> dict[str, float]:
@@ -79,10 +90,10 @@ def wrk(url: str, connections: int, seconds: int, headers: dict[str, str]) -> di
         args += ["-H", f"{name}: {value}"]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     found = {
-        "rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1)),
-        "p50": _ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
-        "p99": _ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "rps": float(_found(r"Requests/sec:\s+([0-9.]+)", out)),
+        "p50": _ms(_found(r"\s50%\s+(\S+)", out)),
+        "p99": _ms(_found(r"\s99%\s+(\S+)", out)),
+        "requests": int(_found(r"(\d+) requests in", out)),
         "non2xx": 0,
     }
     if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
@@ -135,7 +146,7 @@ def run(label: str, env: dict[str, str], args: argparse.Namespace) -> None:
             f"{'req per CPU-s':>13} {'non-2xx':>7}"
         )
         for connections in args.connections:
-            cpu = _cpu_seconds(pid) if pid else None
+            cpu = _cpu_seconds(pid) if pid else 0.0
             r = wrk(url, connections, args.seconds, headers)
             per_req = (_cpu_seconds(pid) - cpu) / r["requests"] * 1000 if pid and r["requests"] else 0.0
             print(
