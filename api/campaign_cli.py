@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from api import campaigns
 from api.accounts import normalize_phone, parse_account
+from api.campaign_settings import CampaignSettings
 from api.cli_database import needs_database
 from api.settings import ApiSettings
 
@@ -46,8 +47,9 @@ def _band_name(band: tuple[Decimal, Decimal | None]) -> str:
 def cmd_plan(args: argparse.Namespace, settings: ApiSettings, session: Session) -> int:
     bands = args.bands
     now = _now(settings, args.at)
-    result = campaigns.plan(session, now, bands=bands, daily_total=args.limit)
-    window = campaigns.Limits().window(now.date())
+    limits = CampaignSettings().limits()  # HOTLINE_CAMPAIGN_*: the same limits the dialer applies
+    result = campaigns.plan(session, now, bands=bands, daily_total=args.limit, limits=limits)
+    window = limits.window(now.date())
     print(f"debt reminders for {now:%Y-%m-%d} (balances of {result.period}); calls allowed today "
           f"{window[0]:%H:%M}–{window[1]:%H:%M} local time")
     for index, band in enumerate(bands):

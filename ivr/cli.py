@@ -1,7 +1,7 @@
 """The `hotline` command: one entry point, subcommands contributed by each package.
 
 Why a registry of modules: each package owns its own commands (`api.cli`, `speech.cli`,
-`telephony.cli`, `ivr.commands`, `ivr.chat`) and adds them here through a
+`telephony.cli`, `ivr.commands`, `ivr.chat`, `ivr.campaign_run`) and adds them here through a
 `register(subparsers)` function, so the packages stay independent. Each command gets only
 its package's settings (`hotline api` never loads the AMI secret); ivr's commands get them all.
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from pydantic_settings import BaseSettings
 
-COMMAND_MODULES = ("api.cli", "speech.cli", "telephony.cli", "ivr.commands", "ivr.chat")
+COMMAND_MODULES = ("api.cli", "speech.cli", "telephony.cli", "ivr.commands", "ivr.chat", "ivr.campaign_run")
 
 
 def fixed_prompt_texts() -> list[str]:
