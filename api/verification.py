@@ -91,8 +91,8 @@ def _lock_counters(
     return rows
 
 
-def _effective(row: VerificationCounter, at: datetime) -> tuple[int, datetime | None]:
-    """(failures that still count, active lock end or None)."""
+def effective(row: VerificationCounter, at: datetime) -> tuple[int, datetime | None]:
+    """(failures that still count, active lock end or None) — also how the console shows a counter."""
     if row.locked_until is not None and row.locked_until > at:
         return row.failures, row.locked_until
     if row.locked_until is not None and row.locked_until <= at:
@@ -108,7 +108,7 @@ def _state_of(
     used = 0
     until: datetime | None = None
     for row in rows:
-        failures, locked = _effective(row, at)
+        failures, locked = effective(row, at)
         used = max(used, failures)
         if locked is not None and (until is None or locked > until):
             until = locked
@@ -196,7 +196,7 @@ def verify(
         )
     )
     for row, (scope, key) in zip(rows, scopes, strict=True):
-        failures, _ = _effective(row, at)
+        failures, _ = effective(row, at)
         if failures == 0:
             row.counting_since = at
         row.failures = failures + 1

@@ -24,7 +24,7 @@ from api.models import (
     VerificationCounter,
     VerificationLift,
 )
-from api.verification import FAILURE_HORIZON
+from api.verification import FAILURE_HORIZON, effective
 
 CALLS_SHOWN = 20
 ESCALATIONS_SHOWN = 20
@@ -48,14 +48,9 @@ class CounterState:
 
 
 def _state(row: VerificationCounter, at: datetime) -> CounterState:
-    """The same reading of a counter as the verification's: a run-out lock or old failures count 0."""
-    if row.locked_until is not None and row.locked_until > at:
-        return CounterState(row.scope, row.key, row.failures, row.locked_until)
-    if row.locked_until is not None or (
-        row.counting_since is not None and row.counting_since <= at - FAILURE_HORIZON
-    ):
-        return CounterState(row.scope, row.key, 0, None)
-    return CounterState(row.scope, row.key, row.failures, None)
+    """The verification's own reading of a counter: a run-out lock or old failures count 0."""
+    failures, locked_until = effective(row, at)
+    return CounterState(row.scope, row.key, failures, locked_until)
 
 
 def guessing_numbers(session: Session, acc: Account, at: datetime) -> list[str]:
