@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from api import console, logmask
 from api.db import ensure_sqlite_dir, make_engine, session_factory, upgrade_engine
 from api.errors import install_error_handlers
-from api.routes import accounts, calls, reference
+from api.routes import accounts, calls, campaigns, reference
 from api.settings import ApiSettings
 from api.strings import RefuseControlChars
 
@@ -83,6 +83,7 @@ def create_app(
     v1.include_router(reference.router)
     v1.include_router(accounts.router)
     v1.include_router(calls.router)
+    v1.include_router(campaigns.router)
     app.include_router(v1)
     console.install(app)  # operator console pages under /console
 

@@ -212,15 +212,20 @@ def start_contact(session: Session, account: str, phone: str, at: datetime) -> i
     return contact.id
 
 
-def finish_contact(session: Session, contact_id: int, outcome: str, at: datetime) -> None:
+def finish_contact(
+    session: Session, contact_id: int, outcome: str, at: datetime, *, promised_on: date | None = None
+) -> DebtContact:
     """How a call placed by `start_contact` ended; a refusal or a wrong number opts the number out.
     `at` becomes the contact's time, so a successful contact counts when it happened."""
     contact = session.get(DebtContact, contact_id)
     if contact is None:
         raise ValueError(f"unknown debt contact {contact_id}")
     contact.outcome, contact.at = outcome, at
+    if promised_on is not None:
+        contact.promised_on = promised_on
     if outcome in OPT_OUT_REASONS:
         opt_out(session, contact.phone, outcome, at)
+    return contact
 
 
 def accounts_dialled_on(session: Session, local_day: date, zone: tzinfo) -> int:

@@ -425,6 +425,7 @@ class DebtContact(Base):
     phone: Mapped[str] = mapped_column(String(11), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     outcome: Mapped[str] = mapped_column(String(30))
+    promised_on: Mapped[date | None] = mapped_column(Date)  # «оплачу до …»: for the operators' list
 
 
 class DebtOptOut(Base):

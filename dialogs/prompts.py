@@ -736,6 +736,91 @@ CHAT_EXAMPLES = ("баланс", "да", "ноль ноль один один о
 # ---------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------
+# Debt reminder calls (the robot calls the resident: dialogs/reminder.py). Who calls and why
+# comes first, nothing of the account is said before the holder is confirmed (the account's
+# ending, as for an inbound caller whose number is on file).
+
+REMINDER_GREETING = (
+    "Здравствуйте! Это автоматический звонок компании ЭкоТек по оплате коммунальных услуг. "
+    "Разговор может записываться."
+)
+REMINDER_REFUSE = Choice(
+    "refuse", "9", ("не звоните", "не звоните мне", "не звонить", "больше не звоните", "не беспокойте")
+)
+REMINDER_WRONG_NUMBER = Choice(
+    "wrong_number", "3", ("ошиблись номером", "не туда попали", "неправильный номер", "вы ошиблись")
+)
+
+
+def reminder_holder(ending: str) -> Question:
+    """Is this the account's holder? A stranger may also say «ошиблись номером» or «не звоните»."""
+    prompt = f"Вы владелец лицевого счёта, который оканчивается на {ending}?"
+    return Question(
+        prompt=f"{prompt} Скажите да или нет.",
+        reprompt=f"{prompt} Ответьте, пожалуйста: да или нет. Если мы ошиблись номером, скажите: ошиблись.",
+        keypad=(
+            f"{prompt} Если да, нажмите один. Если нет, нажмите два. Если мы ошиблись номером, нажмите три. "
+            "Чтобы мы больше не звонили по этому номеру, нажмите девять."
+        ),
+        grammar=YES_NO_GRAMMAR,
+        choices=(REMINDER_REFUSE, REMINDER_WRONG_NUMBER, YES, NO),
+    )
+
+
+REMINDER_NOT_HOLDER = (
+    "Понятно. Пожалуйста, передайте владельцу счёта, что ему звонили из компании ЭкоТек "
+    "по оплате коммунальных услуг."
+)
+REMINDER_OPTED_OUT = "Хорошо, мы больше не будем звонить на этот номер по оплате. Извините за беспокойство."
+REMINDER_NO_DEBT = "Спасибо! По вашему счёту долга нет. Извините за беспокойство."
+
+
+def reminder_debt(money: str, month: int) -> str:
+    month_words = MONTHS_GENITIVE[month - 1]
+    return f"По вашему счёту есть долг за коммунальные услуги. На конец {month_words}: {money}."
+
+
+def reminder_due_now(money: str) -> str:
+    """The debt left after payments that came in since the month's end."""
+    return f"С учётом оплаты после конца месяца сейчас к оплате: {money}."
+
+
+REMINDER_PAID = Choice("paid", "1", ("уже оплатил", "уже оплатила", "оплатил", "оплатила", "заплатил",
+                                     "заплатила", "уже заплатил", "уже заплатила", "оплачено"))
+REMINDER_PROMISE = Choice("promise", "2", ("оплачу", "заплачу", "обещаю", "погашу"))
+REMINDER_CALLBACK = Choice("callback", "3", ("перезвоните", "обратный звонок"))
+REMINDER_NOTHING = Choice("nothing", "4", ("ничего", "нет спасибо", "не надо", "нет"))
+REMINDER_OFFERS = Question(
+    prompt=(
+        "Если вы уже оплатили, скажите: оплатил. Если оплатите позже, скажите: оплачу. "
+        "Соединить с оператором — скажите: оператор. Обратный звонок оператора — скажите: перезвоните."
+    ),
+    reprompt="Вы уже оплатили или оплатите позже? Можно также попросить оператора.",
+    keypad=(
+        "Если вы уже оплатили, нажмите один. Если оплатите позже, нажмите два. "
+        "Чтобы оператор вам перезвонил, нажмите три. Соединить с оператором — ноль. "
+        "Если ничего не нужно, нажмите четыре. Чтобы мы больше не звонили, нажмите девять."
+    ),
+    choices=(REMINDER_REFUSE, REMINDER_PROMISE, REMINDER_PAID, REMINDER_CALLBACK, REMINDER_NOTHING),
+)
+REMINDER_PAID_NOTED = "Хорошо, я передам оператору, чтобы он проверил поступление оплаты."
+REMINDER_PROMISE_DAY = Question(
+    prompt="До какого числа вы оплатите? Назовите число, например: до двадцатого.",
+    reprompt="Назовите, пожалуйста, число месяца, до которого вы оплатите.",
+    keypad="Наберите на телефоне число месяца, до которого вы оплатите, и нажмите решётку.",
+    open=True,  # «до пятнадцатого», «двадцать пятого числа»: ordinals, heard in free speech
+)
+
+
+def reminder_promise_noted(day: str) -> str:
+    return f"Записано: оплата до {day}."
+
+
+REMINDER_PROMISE_NO_DAY = "Не получилось записать число. Пожалуйста, оплатите как можно скорее."
+REMINDER_GOODBYE = "Спасибо! До свидания!"
+
+
 def _question_texts(question: Question) -> list[str]:
     return [question.prompt, question.reprompt, question.keypad]
 

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -306,6 +307,11 @@ class ApiClient:
             json={"ended": True, "outcome": outcome},
             idempotency_key=idempotency_key or new_key(),
         )
+
+    async def debt_outcome(self, contact_id: int, outcome: str, *, promised_on: date | None = None) -> None:
+        """What came of a debt reminder call (the same outcome written again changes nothing)."""
+        body = {"outcome": outcome, "promised_on": promised_on.isoformat() if promised_on else None}
+        await self._request("POST", f"/debt-contacts/{int(contact_id)}/outcome", json=body, retry_write=True)
 
     async def escalate(
         self,
