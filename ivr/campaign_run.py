@@ -91,7 +91,10 @@ async def run_campaign(
     try:
         await asyncio.to_thread(upgrade_engine, engine)
         sessions = session_factory(engine)
-        clock = lambda: datetime.now(UTC).astimezone(settings.zone)  # noqa: E731
+
+        def clock() -> datetime:
+            return datetime.now(UTC).astimezone(settings.zone)
+
         with sessions() as session:
             plan = await asyncio.to_thread(
                 campaigns.plan, session, clock(), daily_total=campaign.daily_total, limits=limits

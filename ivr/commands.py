@@ -148,9 +148,12 @@ async def run_ivr(
     if secret:
         ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user, secret)
         await ami.start()
+    from ivr.outbound import outbound_router
+
     service = HotlineService.from_settings(
         settings,
         dialog=_conversation(settings),
+        route=outbound_router(settings.dialog_options()),  # debt reminder calls (hotline campaign run)
         backend=backend,
         synthesizer=synthesizer,
         recognizer_factory=recognizer_factory,

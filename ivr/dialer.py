@@ -301,11 +301,11 @@ class Dialer:
 
 async def _first(*waitables: asyncio.Event | Awaitable[object]) -> None:
     """Return when the first of these is done (an Event: once set); the others are left running."""
-    futures = []
-    own = []
+    futures: list[asyncio.Future[Any]] = []
+    own: list[asyncio.Future[Any]] = []
     for item in waitables:
         if isinstance(item, asyncio.Event):
-            task = asyncio.ensure_future(item.wait())
+            task: asyncio.Future[Any] = asyncio.ensure_future(item.wait())
             own.append(task)
             futures.append(task)
         else:

@@ -19,7 +19,7 @@ from dialogs.record import CallRecord, Outbox, Outcome
 from ivr.session import CallSession, Dialog
 from speech.asr import Recognizer
 from speech.tts import Synthesizer
-from telephony.ami import AmiClient, CallJoiner
+from telephony.ami import AmiClient, CallInfo, CallJoiner
 from telephony.audiosocket import AudioSocketCall, AudioSocketServer
 
 if TYPE_CHECKING:
@@ -51,8 +51,11 @@ class HotlineService:
         outbox: Outbox | None = None,
         max_calls: int | None = None,
         first_audio_timeout: float | None = 1.0,
+        route: Callable[[CallInfo], Dialog | None] | None = None,
     ):
         self._dialog = dialog
+        # Calls the dialplan marks as another kind (an outbound debt reminder) get their own dialog.
+        self._route = route
         self._backend = backend
         self._synth = synthesizer
         self._recognizer_factory = recognizer_factory
@@ -172,6 +175,9 @@ class HotlineService:
             # With AMI down no event will come: do not keep the caller waiting for it.
             timeout = self._join_timeout if self.ami.connected.is_set() else 0.0
             info = await self.joiner.wait(call.call_id, timeout)
+        dialog = self._dialog
+        if info is not None and self._route is not None:
+            dialog = self._route(info) or dialog
         session = CallSession(
             call,
             backend=self._backend,
@@ -186,7 +192,7 @@ class HotlineService:
         if info is None and self.ami is not None:
             late = asyncio.create_task(self._learn_late(session), name=f"late-info-{call.call_id}")
         try:
-            await session.run(self._dialog)
+            await session.run(dialog)
         finally:
             if late is not None:
                 late.cancel()

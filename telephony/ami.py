@@ -73,6 +73,9 @@ class CallInfo:
     call_id: str
     caller: str | None
     channel: str
+    # The event's other fields, as the dialplan sent them (e.g. an outbound call's `DebtContact`);
+    # empty for a call learnt from a recovery.
+    extra: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 EventListener = Callable[[AmiEvent], None]
@@ -454,6 +457,9 @@ def audiosocket_call(event: AmiEvent) -> CallInfo | None:
     return CallInfo(_normalise_id(call_id), caller, event.get("Channel") or "")
 
 
+_CALL_FIELDS = frozenset({"Event", "UserEvent", "Id", "Caller", "Channel", "Privilege", "ActionID"})
+
+
 class CallJoiner:
     """Pairs `UserEvent(HotlineCall, Id, Caller, Channel)` with the AudioSocket call of that id.
 
@@ -476,7 +482,9 @@ class CallJoiner:
         if not raw_id or not channel:
             log.warning("%s event without Id or Channel ignored", self._event_name)
             return
-        self.offer(CallInfo(_normalise_id(raw_id), (event.get("Caller") or "").strip() or None, channel))
+        extra = {k: v for k, v in event.fields.items() if k not in _CALL_FIELDS}
+        caller = (event.get("Caller") or "").strip() or None
+        self.offer(CallInfo(_normalise_id(raw_id), caller, channel, extra))
 
     def offer(self, info: CallInfo) -> None:
         """What we know of a call, from its event or from a recovery: to its waiter, or kept."""
