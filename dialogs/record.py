@@ -167,6 +167,10 @@ class Outbox:
         if kept:
             log.info("outbox: %d entries kept from before; sending them", len(kept))
         self._queue(kept)
+        orphans = getattr(self.store, "orphans", None)  # a store that survives the process knows them
+        for call_id in await orphans() if orphans is not None else []:
+            log.warning("outbox: call %s was cut off when this IVR stopped; closing its record", call_id)
+            self.put(Entry(call_id, "end", {"outcome": Outcome.SERVICE_ERROR.value}, key=f"orphan-{call_id}"))
         self._writer = asyncio.get_running_loop().create_task(self._write(), name="outbox-writer")
 
     async def close(self, timeout: float = 5.0) -> None:
@@ -197,6 +201,10 @@ class Outbox:
         if self._writer is None:  # not started: store it ourselves, it is sent after a start
             await self._flush()
         await done
+
+    async def keep_now(self) -> None:
+        """Return once everything taken so far is in the store (e.g. a call's start before it goes on)."""
+        await self._flush()
 
     def busy(self, call_id: str | None) -> bool:
         """Something of `call_id` (any call: None) is not yet sent and not waiting for a retry."""

@@ -6,6 +6,9 @@ or restarting; this process may be killed. Entries written here (one transaction
 `synchronous=FULL`) survive both, and the next `hotline serve` sends them first, with the
 idempotency keys they were made with, so the API stores each exactly once.
 
+The file also lists the calls started and not yet ended: after a crash, the next start closes
+their records (outcome `service_error`), so no call stays "in progress" in the console forever.
+
 SQLite is used from one dedicated thread (its connection is not shared across threads), so the
 event loop never waits on the disk. One file per IVR process: its name carries the AudioSocket
 port, so two processes on one machine never replay each other's entries.
@@ -36,7 +39,10 @@ CREATE TABLE IF NOT EXISTS entries (
     body TEXT NOT NULL,
     key TEXT NOT NULL,
     kept_at TEXT NOT NULL DEFAULT (datetime('now'))
-)
+);
+CREATE TABLE IF NOT EXISTS live_calls (
+    call_id TEXT PRIMARY KEY
+);
 """
 
 
@@ -65,7 +71,7 @@ class SqliteStore:
             db = sqlite3.connect(self.path, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")  # a confirmed reading survives a power cut too
-            db.execute(SCHEMA)
+            db.executescript(SCHEMA)
             self._db = db
         return self._db
 
@@ -80,6 +86,12 @@ class SqliteStore:
     async def done(self, seqs: list[int]) -> None:
         if seqs:
             await self._run(self._done, seqs)
+
+    async def orphans(self) -> list[str]:
+        """Calls started and never ended: the process that had them died (kill -9, power cut).
+        Called once at start, before any call of this process begins."""
+        rows = await self._run(lambda: self._connect().execute("SELECT call_id FROM live_calls").fetchall())
+        return [call_id for (call_id,) in rows]
 
     async def count(self) -> int:
         """Entries kept and not yet sent (for the log, tests and `hotline outbox`)."""
@@ -109,6 +121,10 @@ class SqliteStore:
                     (entry.call_id, entry.kind, json.dumps(entry.body, ensure_ascii=False), entry.key),
                 )
                 entry.seq = int(cursor.lastrowid or 0)
+                if entry.kind == "start":
+                    db.execute("INSERT OR IGNORE INTO live_calls (call_id) VALUES (?)", (entry.call_id,))
+                elif entry.kind == "end":
+                    db.execute("DELETE FROM live_calls WHERE call_id = ?", (entry.call_id,))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
