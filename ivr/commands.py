@@ -25,6 +25,7 @@ from telephony.kept_secrets import keep, read_kept
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from api.console.phone import PhoneSettings
     from ivr.api_client import ApiClient
     from ivr.session import Dialog
     from speech.asr import Recognizer
@@ -291,15 +292,22 @@ Ctrl+C stops everything."""
 
 @contextlib.asynccontextmanager
 async def serve_api(
-    settings: Settings, *, clock: Callable[[], datetime] | None = None
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    console_phone: PhoneSettings | None = None,
 ) -> AsyncIterator[FastAPI]:
-    """The account API on settings.api_host:api_port in this process (uvicorn), until the block ends."""
+    """The account API on settings.api_host:api_port in this process (uvicorn), until the block ends;
+    with `console_phone`, the console's «Позвонить» and queue news over its own AMI user."""
     import uvicorn
 
     from api.app import create_app
+    from ivr.console_phone import attach_console_phone
 
     api_settings = settings.part(ApiSettings)  # the API gets its part only (no AMI secret)
     app = create_app(settings=api_settings, clock=clock) if clock else create_app(settings=api_settings)
+    if console_phone is not None:
+        attach_console_phone(app, console_phone)
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]  # ours stop everything in order
@@ -330,7 +338,10 @@ async def run_demo(settings: Settings, stop: asyncio.Event) -> None:
         log.info("Asterisk sandbox up in %.1f s", seconds)
     settings = settings.replace(ami_secret=box.ami_secret)
     try:
-        async with serve_api(settings):
+        from api.console.phone import PhoneSettings
+
+        phone = PhoneSettings(secret=box.console_ami_secret, port=box.ami_port, user=box.console_ami_user)
+        async with serve_api(settings, console_phone=phone):
             await run_ivr(
                 settings, stop, on_ready=lambda: print(describe(box) + how_to_call(settings, box), flush=True)
             )
