@@ -96,7 +96,8 @@ def _total(amount, condition):
 
 
 def _month_totals() -> Select:
-    """Every sum of a month in one statement (subqueries on the indexed account columns)."""
+    """Every sum of a month and the last payment up to today in one statement (subqueries on the
+    indexed account columns)."""
     account_id: BindParameter[int] = bindparam("account_id")
     period, next_month, today = (bindparam(n, type_=Date) for n in ("period", "next_month", "today"))
     charges = select(
@@ -115,6 +116,17 @@ def _month_totals() -> Select:
     since = select(_total(Payment.amount, Payment.paid_on >= next_month)).where(
         Payment.account_id == account_id, Payment.paid_on >= next_month, Payment.paid_on <= today
     )
+    last = (
+        select(
+            Payment.paid_on.label("last_on"),
+            Payment.amount.label("last_amount"),
+            Payment.channel.label("last_channel"),
+        )
+        .where(Payment.account_id == account_id, Payment.paid_on <= today)
+        .order_by(Payment.paid_on.desc(), Payment.id.desc())
+        .limit(1)
+        .subquery()
+    )
     c, f, p = charges.subquery(), fines.subquery(), paid.subquery()
     return select(
         c.c.before.label("charged_before"),
@@ -125,7 +137,10 @@ def _month_totals() -> Select:
         p.c.before.label("paid_before"),
         p.c.current.label("paid"),
         since.scalar_subquery().label("paid_since"),
-    ).select_from(c.join(f, true()).join(p, true()))
+        last.c.last_on,
+        last.c.last_amount,
+        last.c.last_channel,
+    ).select_from(c.join(f, true()).join(p, true()).outerjoin(last, true()))
 
 
 def _month_lines() -> Select:
@@ -144,23 +159,11 @@ def _month_lines() -> Select:
     )
 
 
-def _last_payment() -> Select:
-    return (
-        select(Payment.paid_on, Payment.amount, Payment.channel)
-        .where(
-            Payment.account_id == bindparam("account_id"), Payment.paid_on <= bindparam("today", type_=Date)
-        )
-        .order_by(Payment.paid_on.desc(), Payment.id.desc())
-        .limit(1)
-    )
-
-
 # Built once: on this path building a statement costs more than running it (issue 13), and a
 # statement object built once keeps its compiled form in the engine's cache.
 MONTHS_ON_RECORD = _months_on_record()
 MONTH_TOTALS = _month_totals()
 MONTH_LINES = _month_lines()
-LAST_PAYMENT = _last_payment()
 
 
 def resolve_period(session: Session, account_id: int, period: date | None, today: date) -> date | None:
@@ -178,7 +181,7 @@ def resolve_period(session: Session, account_id: int, period: date | None, today
 
 
 def balance(session: Session, account: Account, period: date, today: date) -> schemas.Balance:
-    """The balance of one month (see README, Account API): three statements, no ORM objects loaded.
+    """The balance of one month (see README, Account API): two statements, no ORM objects loaded.
 
     Why sums in SQL from statements built once: the IVR asks for the balance on most calls;
     loading every charge line since the account's first month as objects, through statements
@@ -203,7 +206,6 @@ def balance(session: Session, account: Account, period: date, today: date) -> sc
         )
         for code, name, charged, recalculation, tariff, quantity, unit in rows
     ]
-    last = db.execute(LAST_PAYMENT, params).first()
     # "I paid after the month's end": what came in since, and what remains to pay today.
     return schemas.Balance(
         account=account.text,
@@ -219,9 +221,9 @@ def balance(session: Session, account: Account, period: date, today: date) -> sc
         as_of=today.isoformat(),
         lines=lines,
         last_payment=None
-        if last is None
+        if t.last_on is None
         else schemas.PaymentRef(
-            date=last.paid_on.isoformat(), amount=money(last.amount), channel=last.channel
+            date=t.last_on.isoformat(), amount=money(t.last_amount), channel=t.last_channel
         ),
     )
 
