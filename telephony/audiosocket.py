@@ -192,11 +192,18 @@ class AudioSocketCall:
         self._unknown_kinds: set[int] = set()
 
     # ---- lifecycle -------------------------------------------------------------------------
-    def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._read_loop(), name=f"audiosocket-read-{self.call_id}"),
-            asyncio.create_task(self._send_loop(), name=f"audiosocket-send-{self.call_id}"),
-        ]
+    def start(self, *, send: bool = True) -> None:
+        """Read the peer's frames; with `send`, also start our 20 ms frames (else `start_sending`)."""
+        self._tasks = [asyncio.create_task(self._read_loop(), name=f"audiosocket-read-{self.call_id}")]
+        if send:
+            self.start_sending()
+
+    def start_sending(self) -> None:
+        """Our side of the stream: one frame every 20 ms until the call closes. Held back while a
+        new leg is checked (a stray socket costs no frames; Asterisk waits 2 s for our first)."""
+        name = f"audiosocket-send-{self.call_id}"
+        if not self.is_closed and not any(t.get_name() == name for t in self._tasks):
+            self._tasks.append(asyncio.create_task(self._send_loop(), name=name))
 
     async def hangup(self) -> None:
         """End the call from our side: a hang-up frame, then the socket closes."""
@@ -500,12 +507,14 @@ class AudioSocketServer:
             return
         call = AudioSocketCall(call_id, reader, writer, idle_timeout=self._idle_timeout, warmup=self._warmup)
         self.calls[call_id] = call
-        call.start()
+        call.start(send=self._first_audio_timeout is None)
         try:
-            if self._first_audio_timeout is not None and not await self._streams(call):
-                self.refused += 1
-                self._quiet.warning("AudioSocket peer %s: call id %s but no audio; closing", peer, call_id)
-                return
+            if self._first_audio_timeout is not None:
+                if not await self._streams(call):
+                    self.refused += 1
+                    self._quiet.warning("AudioSocket peer %s: call %s sent no audio; closing", peer, call_id)
+                    return
+                call.start_sending()
             if over_cap:
                 log.warning("call %s: all %d lines busy; told to call back", call_id, self.active)
                 assert self._on_busy is not None
