@@ -288,6 +288,9 @@ class VoskRecognizer:
         self._rec_grammar = "[]"
         self._dirty = False  # audio decoded since the last final
         self._failed = False
+        # Words Vosk ended a segment on inside our utterance (its own endpoint rules still run):
+        # with our endpointing they are carried into the utterance's partials and final.
+        self._carried: list[str] = []
         # loop side
         self._phrases: tuple[str, ...] | None = None
         self._reset_pending = False
@@ -393,6 +396,7 @@ class VoskRecognizer:
             return self._rec
         self._reset_pending = False  # before reading the wish: a newer one is not lost
         grammar = self.model.grammar_json(self._phrases)
+        self._carried.clear()
         if self._rec is not None and self._dirty:
             self._rec.FinalResult()  # the previous question's words are dropped
             self._resampler.flush()
@@ -418,8 +422,14 @@ class VoskRecognizer:
             if ended:
                 self._dirty = False
                 text = json.loads(rec.Result()).get("text", "")
-                return Recognition("final", text) if text else None
-            partial = json.loads(rec.PartialResult()).get("partial", "")
+                if self._endpointer is None:
+                    return Recognition("final", text) if text else None
+                if text:
+                    self._carried.append(text)
+                partial = ""
+            else:
+                partial = json.loads(rec.PartialResult()).get("partial", "")
+            partial = " ".join([*self._carried, partial]).strip()
             if partial and partial != self._last_partial:
                 self._last_partial = partial
                 return Recognition("partial", partial)
@@ -432,8 +442,9 @@ class VoskRecognizer:
                 return Recognition("final", "")
             if not self._dirty and not chunk:
                 self._resampler.flush()
-                return Recognition("final", "")
-            texts = []
+                texts, self._carried = self._carried, []
+                return Recognition("final", " ".join(texts))
+            texts, self._carried = self._carried, []
             audio = self._resampler.process(chunk) + self._resampler.flush()
             try:
                 if audio and rec.AcceptWaveform(audio):

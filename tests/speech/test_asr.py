@@ -358,3 +358,23 @@ async def test_set_grammar_and_close_never_wait_for_the_decoder(model, speech):
         rec.close()
     await asyncio.sleep(0.1)  # the release ran on a decoding thread once the lock was free
     assert rec._rec is None
+
+
+async def test_a_pause_inside_an_incomplete_answer_does_not_end_it(model, speech):
+    """«ноль ноль один… сто одиннадцать»: where the question knows what a whole answer is, a
+    pause before it is whole waits longer; without that knowledge the pause ends the utterance."""
+    spoken = without_trailing_silence(speech)
+    half = len(spoken) // 2 // 2 * 2
+    paused = silence(300) + spoken[:half] + silence(400) + spoken[half:] + silence(1500)
+
+    async def finals_of(rec):
+        return [r.text for r in await run(rec, paused) if r.kind == "final" and r.text]
+
+    told = model.recognizer()
+    told.set_grammar(DIGITS, complete=lambda text: len(text.split()) >= 5)
+    assert len(await finals_of(told)) == 1
+    untold = model.recognizer()
+    untold.set_grammar(DIGITS)
+    assert len(await finals_of(untold)) == 2
+    told.close()
+    untold.close()
