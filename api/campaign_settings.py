@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.campaigns import DEFAULT_DAILY_TOTAL, Limits
@@ -43,6 +43,10 @@ class CampaignSettings(BaseSettings):
     ring_seconds: int = 30
     retry_minutes: int = 120
     attempts: int = 3
+    # Its AMI login (HOTLINE_AMI_HOST/PORT): may Originate and hears OriginateResponse (read call);
+    # unset: the sandbox's `dialer` user and kept secret.
+    ami_user: str = "dialer"
+    ami_secret: SecretStr | None = None
 
     @field_validator("holidays", mode="before")
     @classmethod

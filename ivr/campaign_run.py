@@ -83,7 +83,6 @@ async def run_campaign(
 ) -> Report:
     """Plan now, then dial until the plan, the day's window or the per-day total is done, or `stop`."""
     from api.db import make_engine, session_factory, upgrade_engine
-    from ivr.commands import _ami_secret
     from telephony.ami import AmiClient
 
     limits = campaign.limits()
@@ -105,15 +104,25 @@ async def run_campaign(
             return await Dialer(dialer_settings(campaign), book, _NoAmi(), limits=limits, clock=clock).run(
                 plan.debtors, stop, dry_run=True
             )
-        secret = _ami_secret(settings)
+        secret = _dialer_secret(settings, campaign)
         if not secret:
-            raise SystemExit("error: no AMI secret (HOTLINE_AMI_SECRET): the dialer cannot reach Asterisk")
-        async with AmiClient(settings.ami_host, settings.ami_port, settings.ami_user, secret) as ami:
+            raise SystemExit("error: no HOTLINE_CAMPAIGN_AMI_SECRET: the dialer cannot reach Asterisk")
+        async with AmiClient(settings.ami_host, settings.ami_port, campaign.ami_user, secret) as ami:
             await ami.wait_connected(10)
             dialer = Dialer(dialer_settings(campaign), book, ami, limits=limits, clock=clock)
             return await dialer.run(plan.debtors, stop)
     finally:
         engine.dispose()
+
+
+def _dialer_secret(settings: Settings, campaign: CampaignSettings) -> str | None:
+    """HOTLINE_CAMPAIGN_AMI_SECRET, or the secret the default sandbox made up for its `dialer` user."""
+    if campaign.ami_secret:
+        return campaign.ami_secret.get_secret_value()
+    from telephony.sandbox import AsteriskSandbox
+
+    box = AsteriskSandbox.from_settings(settings)
+    return box.dialer_ami_secret if (box.host_dir / "secrets.json").exists() else None
 
 
 class _NoAmi:

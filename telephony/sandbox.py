@@ -184,6 +184,8 @@ class AsteriskSandbox:
         operators: Sequence[str] = ("PJSIP/operator",),
         console_ami_user: str = "console",
         console_ami_secret: str | None = None,
+        dialer_ami_user: str = "dialer",
+        dialer_ami_secret: str | None = None,
         callback_dial: str = "Local/${EXTEN}@callback-resident",
         callback_ring_seconds: int = 30,
     ):
@@ -199,6 +201,7 @@ class AsteriskSandbox:
         self.exten = exten
         self.operators = tuple(operators)
         self.console_ami_user = console_ami_user
+        self.dialer_ami_user = dialer_ami_user  # `hotline campaign run`: Originate, OriginateResponse
         # Where an operator's callback goes once the operator answers (the number is ${EXTEN}).
         self.callback_dial = callback_dial
         self.callback_ring_seconds = callback_ring_seconds
@@ -206,6 +209,9 @@ class AsteriskSandbox:
         self.ami_secret = ami_secret or kept.get("ami_secret") or secrets_module.token_urlsafe(18)
         self.console_ami_secret = (
             console_ami_secret or kept.get("console_ami_secret") or secrets_module.token_urlsafe(18)
+        )
+        self.dialer_ami_secret = (
+            dialer_ami_secret or kept.get("dialer_ami_secret") or secrets_module.token_urlsafe(18)
         )
         self.sip_demo_password = (
             sip_demo_password or kept.get("sip_demo_password") or secrets_module.token_hex(6)
@@ -241,6 +247,7 @@ class AsteriskSandbox:
             ivr_port=ivr_port,
             ami_secret=secrets_module.token_urlsafe(18),
             console_ami_secret=secrets_module.token_urlsafe(18),
+            dialer_ami_secret=secrets_module.token_urlsafe(18),
             callback_dial="Local/${EXTEN}@test-resident",
         )
 
@@ -281,6 +288,7 @@ class AsteriskSandbox:
             {
                 "ami_secret": self.ami_secret,
                 "console_ami_secret": self.console_ami_secret,
+                "dialer_ami_secret": self.dialer_ami_secret,
                 "sip_demo_password": self.sip_demo_password,
             },
         )
@@ -313,6 +321,8 @@ class AsteriskSandbox:
             "operators": self.operators,
             "console_ami_user": self.console_ami_user,
             "console_ami_secret": self.console_ami_secret,
+            "dialer_ami_user": self.dialer_ami_user,
+            "dialer_ami_secret": self.dialer_ami_secret,
             "callback_dial": self.callback_dial,
             "callback_ring_seconds": self.callback_ring_seconds,
             "recordings": f"{self.base}/recordings",
