@@ -68,8 +68,9 @@ def dialer_settings(campaign: CampaignSettings) -> DialerSettings:
     )
 
 
-def print_report(report: Report, out: Callable[[str], object] = print) -> None:
-    out(f"calls placed: {report.placed}" + (f" (stopped: {report.stopped_by})" if report.stopped_by else ""))
+def print_report(report: Report, out: Callable[[str], object] = print, *, dry_run: bool = False) -> None:
+    placed = f"would call (dry run): {report.placed}" if dry_run else f"calls placed: {report.placed}"
+    out(placed + (f" (stopped: {report.stopped_by})" if report.stopped_by else ""))
     for (band, outcome), count in sorted(report.outcomes.items()):
         out(f"  band {band + 1}: {outcome}: {count}")
     for reason, count in sorted(report.skipped.items()):
@@ -152,7 +153,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)  # no new calls; the ones up finish
         return await run_campaign(settings, campaign, stop, args.dry_run)
 
-    print_report(asyncio.run(main()))
+    print_report(asyncio.run(main()), dry_run=args.dry_run)
     return 0
 
 

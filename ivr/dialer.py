@@ -224,7 +224,14 @@ class Dialer:
         return report
 
     def _dry(self, queue: list[Attempt], report: Report) -> Report:
-        """What a run would dial now: the plan's order, up to the per-day total (nothing is rung)."""
+        """What a run would dial today: the plan's order, up to the per-day total (nothing is rung)."""
+        now = self._clock()
+        opening = next_opening(now, self.limits)
+        if opening is None:
+            report.stopped_by = "hours"
+            return report
+        if opening > now:
+            log.info("calls may start at %s local time", f"{opening:%H:%M}")
         for attempt in sorted(queue)[: self.settings.daily_total]:
             debtor = attempt.debtor
             log.info("would call %s for %s (band %d)", attempt.phone, debtor.account, debtor.band + 1)

@@ -279,3 +279,10 @@ async def test_on_the_database_a_confirmed_contact_today_blocks_a_second_one(ses
     contact = book.start_contact(DEBTOR, phone, THURSDAY)
     book.finish_contact(contact, "confirmed", THURSDAY + timedelta(minutes=3))
     assert book.why_not_call(DEBTOR, phone, THURSDAY + timedelta(hours=3)) == "limit_day"
+
+
+async def test_a_dry_run_after_the_days_window_would_call_nobody():
+    clock = Clock(THURSDAY.replace(hour=22, minute=30))
+    dialer, residents, _ = make(clock)
+    report = await dialer.run(debtors(3), asyncio.Event(), dry_run=True)
+    assert report.placed == 0 and report.stopped_by == "hours" and residents.calls == []
