@@ -27,10 +27,10 @@ _MISSING = object()
 class _Bounded:
     """A thread-safe LRU of facts, each for at most `KEEP_SECONDS`."""
 
-    def __init__(self, size: int = MAX_FACTS, keep: float = KEEP_SECONDS) -> None:
+    def __init__(self) -> None:
         self._items: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
-        self._size = size
-        self._keep = keep
+        self._size = MAX_FACTS
+        self._keep = KEEP_SECONDS
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any:
