@@ -49,6 +49,11 @@ def register(sub: Subcommands) -> None:
     p.add_argument(
         "--no-ami", action="store_true", help="no AMI (no caller number, no transfer to operators)"
     )
+    p.add_argument(
+        "--workers", type=int, default=None, metavar="N",
+        help="N IVR processes on the one AudioSocket port (default HOTLINE_IVR_WORKERS, 1)",
+    )
+    p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)  # set by the supervisor
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="demo data + API + Asterisk sandbox + IVR, and how to call in")
@@ -128,6 +133,7 @@ async def run_ivr(
     *,
     use_ami: bool = True,
     on_ready: Callable[[], None] | None = None,
+    worker: int | None = None,
 ) -> None:
     """The IVR until `stop` is set: AudioSocket server, AMI adapter, conversation per call."""
     from dialogs.prompts import static_texts
@@ -139,7 +145,7 @@ async def run_ivr(
     synthesizer, recognizer_factory = _speech(settings)
     backend = _api_client(settings)
     # What callers confirm is kept on disk before the robot says so, and sent (again) from there.
-    store = SqliteStore(outbox_path(settings.data_dir, settings.audiosocket_port))
+    store = SqliteStore(outbox_path(settings.data_dir, settings.audiosocket_port, worker))
     outbox = Outbox(backend, store)
     await outbox.start()
     ami = None
@@ -161,6 +167,7 @@ async def run_ivr(
         ami=ami,
         record_transcript=False,  # dialogs.conversation keeps the transcript
         outbox=outbox,
+        reuse_port=worker is not None,  # `serve --workers`: one port, the kernel spreads calls
     )
     prerender = asyncio.create_task(_prerender(synthesizer, static_texts()))
     await service.start()
@@ -204,7 +211,14 @@ def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    return _run_until_signal(lambda stop: run_ivr(settings, stop, use_ami=not args.no_ami))
+    workers = args.workers if args.workers is not None else settings.ivr_workers
+    if args.worker is None and workers > 1:
+        from ivr.workers import supervise
+
+        return _run_until_signal(lambda stop: supervise(workers, stop, use_ami=not args.no_ami))
+    return _run_until_signal(
+        lambda stop: run_ivr(settings, stop, use_ami=not args.no_ami, worker=args.worker)
+    )
 
 
 # ---- demo ------------------------------------------------------------------------------------

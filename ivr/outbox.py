@@ -49,9 +49,11 @@ CREATE TABLE IF NOT EXISTS live_calls (
 SELECT_PENDING = "SELECT seq, call_id, kind, body, key FROM entries ORDER BY seq"
 
 
-def outbox_path(data_dir: Path, port: int) -> Path:
-    """Where the IVR answering on AudioSocket `port` keeps its outbox."""
-    return Path(data_dir) / f"outbox-{port}.sqlite3"
+def outbox_path(data_dir: Path, port: int, worker: int | None = None) -> Path:
+    """Where the IVR answering on AudioSocket `port` (as worker `worker` of `serve --workers`)
+    keeps its outbox."""
+    suffix = "" if worker is None else f"-w{worker}"
+    return Path(data_dir) / f"outbox-{port}{suffix}.sqlite3"
 
 
 class SqliteStore:

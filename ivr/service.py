@@ -51,6 +51,7 @@ class HotlineService:
         outbox: Outbox | None = None,
         max_calls: int | None = None,
         first_audio_timeout: float | None = 1.0,
+        reuse_port: bool = False,
         route: Callable[[CallInfo], Dialog | None] | None = None,
     ):
         self._dialog = dialog
@@ -70,7 +71,7 @@ class HotlineService:
         )
         self.server = AudioSocketServer(
             self._handle, host, port, idle_timeout=idle_timeout, max_calls=max_calls, on_busy=self._busy,
-            first_audio_timeout=first_audio_timeout,
+            first_audio_timeout=first_audio_timeout, reuse_port=reuse_port,
         )
         self.sessions: dict[str, CallSession] = {}
         self.finished: deque[CallSession] = deque(maxlen=100)  # recent calls, newest last

@@ -54,6 +54,8 @@ class Settings(ApiSettings, SpeechSettings, TelephonySettings, LogSettings):
     # stopping IVR (SIGTERM) lets live calls finish before ending them with a sentence.
     max_calls: int = 30
     drain_seconds: float = 30.0
+    # `hotline serve`: IVR processes sharing the AudioSocket port (one per core is the rule).
+    ivr_workers: int = 1
 
     @model_validator(mode="before")
     @classmethod

@@ -414,6 +414,7 @@ class AudioSocketServer:
         on_busy: CallHandler | None = None,
         max_busy: int = 20,
         backlog: int = 1024,
+        reuse_port: bool = False,
     ):
         self._handler = handler
         self._host = host
@@ -426,6 +427,7 @@ class AudioSocketServer:
         self._on_busy = on_busy
         self._max_busy = max_busy
         self._backlog = backlog
+        self._reuse_port = reuse_port  # several processes, one port: the kernel spreads calls
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._quiet = _junk_log
@@ -436,7 +438,7 @@ class AudioSocketServer:
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(
-            self._on_connect, self._host, self._port, backlog=self._backlog
+            self._on_connect, self._host, self._port, backlog=self._backlog, reuse_port=self._reuse_port
         )
         log.info("AudioSocket server listening on %s:%d", self._host, self.port)
 
