@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api import console, logmask
 from api.db import ensure_sqlite_dir, make_engine, session_factory, upgrade_engine
-from api.errors import install_error_handlers
+from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.routes import accounts, calls, campaigns, reference
 from api.settings import ApiSettings
 from api.strings import RefuseControlChars
@@ -79,7 +79,7 @@ def create_app(
     install_error_handlers(app)
     logmask.install()
     app.add_middleware(RefuseControlChars)  # NUL and other control characters in paths, queries, headers
-    v1 = APIRouter(prefix=API_PREFIX)
+    v1 = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)  # every refusal: api.schemas.ErrorBody
     v1.include_router(reference.router)
     v1.include_router(accounts.router)
     v1.include_router(calls.router)

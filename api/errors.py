@@ -18,8 +18,24 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.capacity import RETRY_AFTER_SECONDS, DatabaseBusy
+from api.schemas import ErrorBody
 
 log = logging.getLogger("api")
+
+
+# Every refusal has the same body (documented once for OpenAPI; FastAPI's own 422 shape is not ours).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (401, "no or unknown token"),
+        (403, "not allowed: not_verified, operator_only, ivr_only, not_yours"),
+        (404, "not found: account_not_found, call_not_found, …"),
+        (409, "conflict: duplicate, already_taken, already_closed, idempotency_conflict, …"),
+        (422, "invalid input, with its reason"),
+        (429, "too_many_unknown_accounts"),
+        (503, "service_unavailable (database down) or busy (at capacity; Retry-After)"),
+    )
+}
 
 
 class ApiError(Exception):

@@ -233,3 +233,18 @@ class EscalationOut(Out):
 
 class EscalationWithCall(EscalationOut):
     call: CallWithTranscript
+
+
+# ---------------------------------------------------------------- refusals
+
+
+class ErrorDetail(Out):
+    """Why a request was refused; some refusals add fields (`previous`, `window`, `operator`, …)."""
+
+    model_config = ConfigDict(extra="allow")
+    reason: str = Field(description="machine-readable: not_verified, invalid_value, busy, …")
+    message: str = Field(description="for people")
+
+
+class ErrorBody(Out):
+    detail: ErrorDetail

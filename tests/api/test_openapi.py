@@ -42,3 +42,15 @@ def test_the_balance_schema_names_what_the_ivr_reads(tmp_path):
     assert {"closing", "paid_since", "due_now", "lines", "last_payment"} <= set(balance["properties"])
     hours = spec["components"]["schemas"]["OpeningHours"]
     assert "break" in hours["properties"]  # the JSON name, not the Python one
+
+
+def test_refusals_are_documented_with_the_shape_they_have(tmp_path):
+    """`{"detail": {"reason", "message", …}}` — not FastAPI's default 422 list, which we never send."""
+    spec = create_app(f"sqlite:///{tmp_path}/h.db").openapi()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for code in ("401", "422", "503"):
+                schema = operation["responses"][code]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, f"{method} {path} {code}"
+    detail = spec["components"]["schemas"]["ErrorDetail"]
+    assert {"reason", "message"} <= set(detail["required"])
