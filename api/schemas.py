@@ -10,6 +10,7 @@ models existed: times and dates are ISO 8601 text as `datetime.isoformat()` writ
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -233,6 +234,19 @@ class EscalationOut(Out):
 
 class EscalationWithCall(EscalationOut):
     call: CallWithTranscript
+
+
+# ---------------------------------------------------------------- debt reminders
+
+
+class ContactOut(Out):
+    """A debt reminder call's row after the IVR wrote its outcome."""
+
+    id: int
+    phone: str
+    outcome: str
+    promised_on: date | None = Field(description="«оплачу до …»: the day promised (ISO date)")
+    opted_out: bool = Field(description="the number will not be called about debt again")
 
 
 # ---------------------------------------------------------------- refusals

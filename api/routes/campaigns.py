@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api import campaigns
+from api import campaigns, schemas
 from api.deps import IvrDep, SessionDep, now
 from api.errors import ApiError
 
@@ -33,18 +33,10 @@ class ContactOutcome(BaseModel):
     promised_on: date | None = Field(None, description="«оплачу до …»: the day promised (outcome promised)")
 
 
-class ContactOut(BaseModel):
-    id: int
-    phone: str
-    outcome: str
-    promised_on: date | None
-    opted_out: bool = Field(description="the number will not be called about debt again")
-
-
 @router.post("/debt-contacts/{contact_id}/outcome", summary="What came of a debt reminder call (IVR)")
 def record_outcome(
     request: Request, contact_id: ContactId, body: ContactOutcome, session: SessionDep, _who: IvrDep
-) -> ContactOut:
+) -> schemas.ContactOut:
     if body.outcome == "promised" and body.promised_on is None:
         raise ApiError(422, "promise_without_date", "A promise to pay needs the day (promised_on).")
     try:
@@ -54,7 +46,7 @@ def record_outcome(
     except ValueError:
         raise ApiError(404, "unknown_contact", "No debt reminder call with this id.") from None
     session.commit()
-    return ContactOut(
+    return schemas.ContactOut(
         id=contact.id,
         phone=contact.phone,
         outcome=contact.outcome,
