@@ -169,7 +169,16 @@ async def _remind(call: Call, debt: DebtCall, result: _Result) -> None:
 async def _holder(call: Call, debt: DebtCall, result: _Result) -> bool:
     """True when the holder said it is them; otherwise the call ends here, nothing told."""
     question = prompts.reminder_holder(ending(debt.account))
-    answer = await policy.choose(call, question)
+    try:
+        answer = await policy.choose(call, question)
+    except Escalate as unanswered:
+        if unanswered.reason not in ("no_input", "no_match"):
+            raise  # asked for a person: handed over, nothing of the account said
+        # Silence: an answering machine or nobody at the phone (`voicemail`, planned again
+        # another day); noise: the holder not confirmed. Either way nothing of the account is said.
+        result.debt = "voicemail" if unanswered.reason == "no_input" else "answered"
+        await _goodbye(call, prompts.REMINDER_UNANSWERED)
+        return False
     if answer in (prompts.REMINDER_REFUSE.name, prompts.REMINDER_WRONG_NUMBER.name):
         result.debt = "refused" if answer == prompts.REMINDER_REFUSE.name else "wrong_number"
         await _goodbye(call, prompts.REMINDER_OPTED_OUT)

@@ -128,6 +128,16 @@ async def test_keys_only_the_holder_promises_by_the_fifteenth_of_next_month(api)
     assert contact == ("promised", date(2025, 12, 15))
 
 
+async def test_an_answering_machine_that_stays_silent_is_voicemail_and_hears_nothing_of_the_account(api):
+    talk, contact, opted_out = await remind(api, [
+        (HOLDER, ""),
+        (HOLDER, ""),
+        (HOLDER, ""),
+    ], end=("Не удалось поговорить с владельцем счёта", "До свидания"), outcome="completed")
+    assert contact == ("voicemail", None) and opted_out is None
+    assert nothing_of_the_account_said(talk) and not talk.channel.transferred
+
+
 async def test_a_hang_up_after_the_greeting_leaves_the_call_answered_only(api):
     _talk, contact, _ = await remind(api, [(HOLDER, None)], outcome="hangup")
     assert contact == ("answered", None)
