@@ -2,8 +2,9 @@
 
 Why kept first: the operator console shows the caller's account, whether
 they were verified, what they asked and the transcript the moment the call
-rings there (the call record's outbox sends it ahead of the transfer, and
-keeps it on disk if the API is down). Outside the operators' hours the caller hears when to call back.
+rings there (the call record's outbox sends it ahead of the transfer, waited
+for briefly, and keeps it on disk if the API is down). Outside the
+operators' hours the caller hears when to call back.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dialogs.context import Call
 log = logging.getLogger(__name__)
 
 TRANSFERRED, CLOSED, FAILED = "transferred", "closed", "failed"
+CONTEXT_WAIT_SECONDS = 1.5  # at most, after «Соединяю с оператором», before the transfer
 
 
 async def hand_over(call: Call, reason: str) -> str:
@@ -39,6 +41,9 @@ async def hand_over(call: Call, reason: str) -> str:
         )
     except Exception:  # the caller still gets a person, only without the context
         log.exception("call %s: escalation not kept; transferring anyway", call.call_id)
+    # The console shows the context the moment the call rings there: give the API a moment to take
+    # it (at once when it answers; no wait at all when it is known down: it is kept and sent later).
+    await call.record.settle(CONTEXT_WAIT_SECONDS)
     await call.step("operator")
     if await call.channel.transfer_to_operator():
         return TRANSFERRED
