@@ -4,6 +4,7 @@ hotline campaign plan [--bands …] [--limit 400] [--at YYYY-MM-DDTHH:MM] [--csv
 hotline campaign record ACCOUNT PHONE OUTCOME     one call's outcome (managers' calls too)
 hotline campaign opt-out PHONE [--reason refused|wrong_number]
 hotline campaign sms --text "…{debt}…" --out FILE [--over 30000]
+hotline campaign report [--day YYYY-MM-DD]     calls by outcome, promises, «already paid»
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -104,6 +105,21 @@ def cmd_sms(args: argparse.Namespace, settings: ApiSettings, session: Session) -
     return 0
 
 
+def cmd_report(args: argparse.Namespace, settings: ApiSettings, session: Session) -> int:
+    day = date.fromisoformat(args.day) if args.day else _now(settings, None).date()
+    report = campaigns.day_report(session, day, settings.zone)
+    print(f"debt reminder calls on {day:%Y-%m-%d}: {sum(report.outcomes.values())}")
+    for outcome, count in sorted(report.outcomes.items()):
+        print(f"  {outcome}: {count}")
+    print(f"promises to pay not yet due: {len(report.promises)}")
+    for account, phone, promised_on in report.promises:
+        print(f"  {account}  {phone}  by {promised_on:%Y-%m-%d}")
+    print(f"«already paid», to check: {len(report.paid)}")
+    for account, phone, at in report.paid:
+        print(f"  {account}  {phone}  said at {at.astimezone(settings.zone):%H:%M}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("campaign", help="debt reminder calls by debt band (seed 002), within legal limits")
     actions = p.add_subparsers(dest="campaign_command", metavar="ACTION")
@@ -123,6 +139,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("phone")
     out.add_argument("--reason", default="refused", choices=sorted(campaigns.OPT_OUT_REASONS))
     out.set_defaults(func=needs_database(cmd_opt_out))
+    report = actions.add_parser("report", help="a day's calls by outcome, open promises, «already paid»")
+    report.add_argument("--day", help="local day YYYY-MM-DD (default today)")
+    report.set_defaults(func=needs_database(cmd_report))
     sms = actions.add_parser("sms", help="the SMS list for the utility's SMS provider (CSV; no gateway here)")
     sms.add_argument("--text", required=True, help="the utility's own SMS wording; may use {account}, {debt}")
     sms.add_argument("--out", required=True, help="CSV file to write")

@@ -239,6 +239,38 @@ def accounts_dialled_on(session: Session, local_day: date, zone: tzinfo) -> int:
     return len(list(accounts))
 
 
+@dataclass
+class DayReport:
+    """One local day of reminder calls: outcomes counted, and what operators must follow up."""
+
+    outcomes: dict[str, int]
+    promises: list[tuple[str, str, date]]  # account, phone, the day promised (not yet past)
+    paid: list[tuple[str, str, datetime]]  # account, phone, when they said so: check the payment
+
+
+def day_report(session: Session, local_day: date, zone: tzinfo) -> DayReport:
+    """The calls of `local_day` by outcome; open promises (any day's, due today or later) and
+    today's «я уже оплатил» for the operators to check."""
+    start = datetime.combine(local_day, time(0), zone)
+    rows = session.execute(
+        select(DebtContact, Account.number, Account.suffix).join(
+            Account, Account.id == DebtContact.account_id
+        )
+    ).all()
+    outcomes: dict[str, int] = {}
+    promises, paid = [], []
+    for contact, number, suffix in rows:
+        account = f"{number}-{suffix}"
+        today = start <= contact.at < start + timedelta(days=1)
+        if today:
+            outcomes[contact.outcome] = outcomes.get(contact.outcome, 0) + 1
+        if contact.outcome == "promised" and contact.promised_on and contact.promised_on >= local_day:
+            promises.append((account, contact.phone, contact.promised_on))
+        if contact.outcome == "paid" and today:
+            paid.append((account, contact.phone, contact.at))
+    return DayReport(outcomes, sorted(promises, key=lambda p: (p[2], p[0])), paid)
+
+
 def record_contact(session: Session, account: str, phone: str, outcome: str, at: datetime) -> None:
     """Keep one call's outcome; a refusal or a wrong number puts the number on the opt-out list."""
     session.add(DebtContact(account_id=_account_id(session, account), phone=phone, at=at, outcome=outcome))

@@ -286,3 +286,24 @@ async def test_a_dry_run_after_the_days_window_would_call_nobody():
     dialer, residents, _ = make(clock)
     report = await dialer.run(debtors(3), asyncio.Event(), dry_run=True)
     assert report.placed == 0 and report.stopped_by == "hours" and residents.calls == []
+
+
+async def test_the_days_report_lists_outcomes_open_promises_and_payments_to_check(sessions):
+    from datetime import date
+
+    from tests.dialogs.demo_api import DEBTOR
+
+    book = DatabaseBook(sessions, Limits())
+    with sessions() as session:
+        phone = next(d for d in campaigns.plan(session, THURSDAY).debtors if d.account == DEBTOR).phones[0]
+    busy = book.start_contact(DEBTOR, phone, THURSDAY)
+    book.finish_contact(busy, "busy", THURSDAY)
+    promised = book.start_contact(DEBTOR, phone, THURSDAY + timedelta(hours=2))
+    with sessions.begin() as session:
+        campaigns.finish_contact(session, promised, "promised", THURSDAY + timedelta(hours=2),
+                                 promised_on=date(2025, 11, 25))
+    with sessions() as session:
+        report = campaigns.day_report(session, THURSDAY.date(), ZONE)
+        assert report.outcomes == {"busy": 1, "promised": 1}
+        assert report.promises == [(DEBTOR, phone, date(2025, 11, 25))] and report.paid == []
+        assert campaigns.day_report(session, date(2025, 11, 26), ZONE).promises == []
