@@ -271,6 +271,37 @@ def day_report(session: Session, local_day: date, zone: tzinfo) -> DayReport:
     return DayReport(outcomes, sorted(promises, key=lambda p: (p[2], p[0])), paid)
 
 
+def band_outcomes(
+    session: Session,
+    local_day: date,
+    zone: tzinfo,
+    bands: Sequence[tuple[Decimal, Decimal | None]] = DEFAULT_BANDS,
+) -> dict[int | None, dict[str, int]]:
+    """The day's calls by the debtor's band (the latest closed month's debt, as the plan chose
+    them; None: no longer in a band, e.g. paid since) and outcome: the campaign's progress."""
+    start = datetime.combine(local_day, time(0), zone)
+    contacts = session.execute(
+        select(DebtContact.account_id, DebtContact.outcome).where(
+            DebtContact.at >= start, DebtContact.at < start + timedelta(days=1)
+        )
+    ).all()
+    period = latest_closed_month(local_day)
+    band_by_account: dict[int, int | None] = {}
+    for account_id in {row.account_id for row in contacts}:
+        account = session.get(Account, account_id)
+        month = resolve_period(session, account_id, period, local_day) if account is not None else None
+        band_by_account[account_id] = (
+            band_of(Decimal(balance(session, account, month, local_day).closing), bands)
+            if account is not None and month is not None
+            else None
+        )
+    progress: dict[int | None, dict[str, int]] = {}
+    for row in contacts:
+        outcomes = progress.setdefault(band_by_account[row.account_id], {})
+        outcomes[row.outcome] = outcomes.get(row.outcome, 0) + 1
+    return progress
+
+
 def record_contact(session: Session, account: str, phone: str, outcome: str, at: datetime) -> None:
     """Keep one call's outcome; a refusal or a wrong number puts the number on the opt-out list."""
     session.add(DebtContact(account_id=_account_id(session, account), phone=phone, at=at, outcome=outcome))

@@ -15,7 +15,7 @@ import api.console.models  # noqa: F401  (operators and sessions live on the API
 
 def install(app: FastAPI) -> None:
     """Mount the console pages, their static files and their login handling on `app`."""
-    from api.console import callbacks, cards, escalations, live, login, web
+    from api.console import callbacks, campaign, cards, escalations, live, login, web
     from api.console.throttle import LoginThrottle, PasswordPool
 
     settings = app.state.settings
@@ -33,6 +33,7 @@ def install(app: FastAPI) -> None:
     router.include_router(callbacks.router)
     router.include_router(live.router)
     router.include_router(cards.router)
+    router.include_router(campaign.router)
 
     @router.get("", include_in_schema=False)
     @router.get("/", include_in_schema=False)

@@ -119,6 +119,24 @@ CLOSE_OUTCOMES = (
 )
 
 
+# Outcomes of debt reminder calls (api.campaigns; the dialer and dialogs/reminder.py write them).
+DEBT_OUTCOMES = {
+    "dialling": "набирается",
+    "answered": "ответили, владелец не подтверждён",
+    "confirmed": "владелец подтвердил",
+    "not_holder": "ответил не владелец",
+    "not_holder_confirmed": "не владелец, передаст",
+    "no_answer": "не ответили",
+    "busy": "занято",
+    "voicemail": "автоответчик / молчание",
+    "refused": "просит не звонить",
+    "wrong_number": "ошиблись номером",
+    "promised": "обещал оплатить",
+    "paid": "говорит, что оплатил",
+    "failed": "звонок не состоялся",
+}
+
+
 def label(table: dict[str, str], value: str | None) -> str:
     if not value:
         return "—"
