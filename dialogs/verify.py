@@ -18,6 +18,7 @@ from dialogs.context import Call, Escalate
 from dialogs.identify import identify
 
 DONT_KNOW = "dont_know"
+REGISTRATION_WAIT_SECONDS = 2.0
 
 
 def _amount_or_dont_know(reply: Reply) -> Decimal | str | None:
@@ -40,6 +41,9 @@ async def verify(call: Call) -> None:
     account = call.account
     assert account is not None, "identify before verify"
     # Without an amount the API checks the caller's number and reports a lock; it counts no attempt.
+    # It trusts only the number the call was registered with: let the record reach it first (bounded;
+    # at once when it already has, no wait when the service is known to be down).
+    await call.record.settle(REGISTRATION_WAIT_SECONDS)
     result = await _check(call, account, None)
     if result.get("verified"):
         call.verified = True
