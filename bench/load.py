@@ -453,6 +453,17 @@ def pct(values: list[float], q: float) -> str:
 
 def run(mode: str, calls: int, seconds: float, warmup: float, code: Path | None, model: Path,
         port: int, priority: int = 0) -> dict:
+    server = start_server(mode, port, model, code=code, priority=priority)
+    try:
+        return _measure(server, mode, calls, seconds, warmup, code, port)
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def start_server(mode: str, port: int, model: Path, *, code: Path | None = None,
+                 priority: int = 0) -> subprocess.Popen:
+    """The server process (this file's `--serve`), once it answers on `port`."""
     env = dict(os.environ)
     here = Path(__file__).resolve().parent.parent
     env["PYTHONPATH"] = str(code or here)
@@ -466,18 +477,16 @@ def run(mode: str, calls: int, seconds: float, warmup: float, code: Path | None,
     )
     if priority:
         os.setpriority(os.PRIO_PROCESS, server.pid, priority)
-    try:
-        return _measure(server, mode, calls, seconds, warmup, code, port)
-    finally:
-        if server.poll() is None:
-            server.kill()
+    assert server.stdout is not None
+    if server.stdout.readline().strip() != "ready":
+        server.kill()
+        raise RuntimeError("the server did not start")
+    return server
 
 
 def _measure(server: subprocess.Popen, mode: str, calls: int, seconds: float, warmup: float,
              code: Path | None, port: int) -> dict:
     assert server.stdout is not None and server.stdin is not None
-    if server.stdout.readline().strip() != "ready":
-        raise RuntimeError("the server did not start")
     clips = {kind: [render(text, "ko") for text in texts] for kind, texts in ANSWERS.items()}
     state = Run()
     window: dict[str, float] = {}
