@@ -1,11 +1,14 @@
 """CallSession: one phone call, wired from its AudioSocket connection to speech, a dialog and the API.
 
-It is the real `dialogs.channel.Channel`: `say` plays synthesised speech at real time and stops
-for barge-in (a key, or a partial result holding at least one real word — never noise or
-`[unk]`, which would make the robot stutter at every cough); `ask` collects speech through the
-recogniser and keys per `DtmfSpec`. The call record has one owner, `dialogs.record.CallRecord`
-(`session.record`, over the process's outbox): the dialog starts and ends it, and the session
-only ends it for a call that ended abnormally (hang-up mid-dialog, a failure, the hard limit).
+It is the real `dialogs.channel.Channel`, composed of three parts with one job each: the
+recogniser pump (`ivr.recogniser_pump`: audio into the recogniser, its results kept), the input
+collector (`ivr.input_collector`: one answer by keys per `DtmfSpec` or by voice) and the player
+(`ivr.player`: speech at real time, cut for barge-in — a key, or a partial result holding at least
+one real word, never noise or `[unk]`, which would make the robot stutter at every cough). The
+session itself runs the dialog, the transfer and the call's end. The call record has one owner,
+`dialogs.record.CallRecord` (`session.record`, over the process's outbox): the dialog starts and
+ends it, and the session only ends it for a call that ended abnormally (hang-up mid-dialog, a
+failure, the hard limit).
 Nothing on the voice path waits for the API. On hang-up, whatever the dialog was doing, the
 recogniser is freed. The hard limit is the dialog's own limit plus a grace, so a dialog that
 notices its time is up still says goodbye.
@@ -16,16 +19,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from dialogs.backend import Backend
 from dialogs.channel import DtmfSpec, Hangup, Reply
 from dialogs.conversation import LIMIT_GRACE_SECONDS
-from dialogs.keys import KeyEntry
 from dialogs.record import CallRecord, Outbox, Outcome
-from speech.asr import Recognition, Recognizer
+from ivr.input_collector import InputCollector
+from ivr.player import Player
+from ivr.recogniser_pump import RecogniserPump, real_words
+from speech.asr import Recognizer
 from speech.tts import Synthesizer
 from telephony.ami import AmiClient, AmiError, CallInfo
 from telephony.audiosocket import AudioSocketCall
@@ -35,7 +39,6 @@ log = logging.getLogger(__name__)
 # A dialog may return its own outcome (dialogs.conversation does); it then wins over ours.
 Dialog = Callable[["CallSession", Backend], Coroutine[Any, Any, str | None]]
 
-NOISE_WORDS = frozenset({"[unk]", "<unk>"})
 # Outcomes this session may store itself (the dialog's own outcome wins when it returns one).
 COMPLETED, HANGUP, TRANSFERRED, TIMEOUT, ERROR = (
     Outcome.COMPLETED, Outcome.HANGUP, Outcome.OPERATOR, Outcome.TIME_LIMIT, Outcome.SERVICE_ERROR
@@ -43,8 +46,6 @@ COMPLETED, HANGUP, TRANSFERRED, TIMEOUT, ERROR = (
 # After the call: how long the session waits for the API to take the call record.
 SETTLE_SECONDS = 10.0
 # Close reasons of the AudioSocket call that mean the caller's side went away.
-# After an entry complete by length, a terminator pressed within this time is dropped.
-STRAY_TERMINATOR_SECONDS = 2.0
 PEER_GONE = frozenset(
     {"peer_hangup", "peer_closed", "peer_error", "link_lost", "idle_timeout", "write_stalled"}
 )
@@ -54,9 +55,7 @@ class _Interrupted(Exception):
     """The IVR is stopping and ended this call with a sentence (see `CallSession.interrupt`)."""
 
 
-def real_words(text: str) -> list[str]:
-    """The words of a recogniser result that are speech, not noise markers."""
-    return [w for w in text.split() if w.lower() not in NOISE_WORDS]
+__all__ = ["CallSession", "Dialog", "real_words"]
 
 
 class CallSession:
@@ -91,31 +90,24 @@ class CallSession:
         self.outcome: str | None = None
         self.transcript: list[tuple[str, str]] = []  # (speaker, text), also sent to the API
         self._synth = synthesizer
-        self._recognizer = recognizer
         self._ami = ami
         self._no_input_timeout = no_input_timeout
         self._max_call_seconds = max_call_seconds
         self._limit_grace = limit_grace
         self._operators = (operators_context, operators_exten)
-        self._utterance_grace = utterance_grace
         # dialogs.conversation keeps the transcript itself (with its own notes for silence and
         # keys); then the session must not write every line a second time.
         self._record_transcript = record_transcript
-        # caller input, filled by the pump tasks
-        self._keys: deque[str] = deque()
-        self._finals: deque[str] = deque()
-        self._utterance_active = False
-        self._last_voice = 0.0
-        self._stray: tuple[str, float] | None = None  # a terminator to ignore, until when
-        self._changed = asyncio.Event()
+        # Three parts: the recogniser pump (audio in), the input collector (an answer), the player.
+        self._pump = RecogniserPump(call, recognizer, lambda: self._input.kick())
+        self._input = InputCollector(call, self._pump, utterance_grace=utterance_grace)
+        self._player = Player(call, self._input)
         self._transferred = False
         self._interrupted = asyncio.Event()
         self._interrupt_text = ""
         self._hung_up_by_us = False
         # background work
         self._tasks: list[asyncio.Task[None]] = []
-        self._feeding = False
-        self._stopping = False
         # The call record: the process's outbox, or (tests, tools) one of this call's own.
         kept = outbox if outbox is not None else Outbox(backend)
         self._own_outbox = kept if outbox is None else None
@@ -128,9 +120,9 @@ class CallSession:
         if self._own_outbox is not None:
             await self._own_outbox.start()
         self._tasks = [
-            loop.create_task(self._audio_pump(), name=f"session-audio-{self.call_id}"),
-            loop.create_task(self._dtmf_pump(), name=f"session-dtmf-{self.call_id}"),
-            loop.create_task(self._watch_hangup(), name=f"session-hangup-{self.call_id}"),
+            loop.create_task(self._pump.run(), name=f"session-audio-{self.call_id}"),
+            loop.create_task(self._input.run_keys(), name=f"session-dtmf-{self.call_id}"),
+            loop.create_task(self._input.watch_hangup(), name=f"session-hangup-{self.call_id}"),
         ]
         outcome: str = COMPLETED
         returned: str | None = None
@@ -211,11 +203,7 @@ class CallSession:
         """Whatever happened: stop listening, free the recogniser, end the leg, close the record
         (unless the dialog did), then give the API a moment to take it."""
         await self._stop_pumps()
-        if self._recognizer is not None:
-            try:
-                self._recognizer.close()
-            except Exception:
-                log.exception("call %s: closing the recogniser failed", self.call_id)
+        self._pump.close()
         if self.record.end(outcome):
             log.info("call %s: record closed by the session (%s)", self.call_id, outcome)
         if self._transferred:
@@ -229,13 +217,13 @@ class CallSession:
         log.info("call %s: ended (%s)", self.call_id, outcome)
 
     async def _stop_pumps(self) -> None:
-        self._stopping = True
+        self._pump.stop()
         for task in self._tasks:
             # Never cancel the audio pump inside recognizer.feed: native decoding runs in a thread.
-            if task.get_name().startswith("session-audio") and self._feeding:
+            if task.get_name().startswith("session-audio") and not self._pump.stoppable():
                 continue
             task.cancel()
-        self._kick()
+        self._input.kick()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # ---- the Channel interface ---------------------------------------------------------------
@@ -244,7 +232,7 @@ class CallSession:
             raise Hangup()
         self._add_transcript("robot", text)
         pcm = await self._synth.synthesize(text, slow=self.slow)
-        await self._play(pcm, barge_in=barge_in)
+        await self._player.play(pcm, barge_in=barge_in)
         if self.call.is_closed:
             raise Hangup()
 
@@ -260,15 +248,15 @@ class CallSession:
         if self.call.is_closed:
             return Reply.hangup()
         if dtmf is None:
-            self._keys.clear()  # keys are not an answer to this question
-        if self._recognizer is not None and not self._utterance_active and not self._finals:
-            self._safe_grammar(expect, complete)
+            self._input.clear_keys()  # keys are not an answer to this question
+        if not self._pump.speaking and not self._pump.finals:
+            self._pump.set_grammar(expect, complete)
         try:
             if prompt:
                 await self.say(prompt)
         except Hangup:
             return Reply.hangup()
-        reply = await self._collect(dtmf, timeout if timeout is not None else self._no_input_timeout)
+        reply = await self._input.collect(dtmf, timeout if timeout is not None else self._no_input_timeout)
         if reply.kind == "speech":
             self._add_transcript("caller", reply.text)
         elif reply.kind == "digits":
@@ -292,151 +280,6 @@ class CallSession:
     async def hangup(self) -> None:
         self._hung_up_by_us = True
         await self.call.hangup()
-
-    # ---- playing with barge-in ---------------------------------------------------------------
-    def _caller_started(self) -> bool:
-        return bool(self._keys or self._finals or self._utterance_active)
-
-    async def _play(self, pcm: bytes, *, barge_in: bool) -> bool:
-        """Play `pcm`; True if it played to the end."""
-        if not pcm:
-            return True
-        if barge_in and self._caller_started():
-            return False
-        play = asyncio.ensure_future(self.call.play(pcm))
-        try:
-            while not play.done():
-                if barge_in and self._caller_started():
-                    self.call.stop_playback()  # the next 20 ms frame out is silence
-                    break
-                self._changed.clear()
-                changed = asyncio.ensure_future(self._changed.wait())
-                try:
-                    await asyncio.wait({play, changed}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    changed.cancel()
-            return await play
-        finally:
-            if not play.done():
-                play.cancel()
-
-    # ---- collecting an answer ----------------------------------------------------------------
-    async def _collect(self, dtmf: DtmfSpec | None, timeout: float) -> Reply:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        entry = KeyEntry(dtmf) if dtmf is not None else None
-        while True:
-            if self.call.is_closed:
-                return Reply.hangup()
-            while self._keys:
-                key = self._keys.popleft()
-                if entry is None or dtmf is None:
-                    continue
-                reply = entry.press(key)
-                if reply is not None:
-                    if entry.full and dtmf.max_digits > 1:
-                        self._swallow_terminator(dtmf.terminator)
-                    return reply
-                deadline = loop.time() + dtmf.inter_digit_timeout
-            digits = entry is not None and entry.started
-            if self._finals and not digits:
-                return Reply.speech(self._finals.popleft())
-            now = loop.time()
-            effective = deadline
-            if self._utterance_active and not digits:
-                effective = max(deadline, self._last_voice + self._utterance_grace)
-            if now >= effective:
-                if entry is not None and digits:
-                    return entry.timed_out()
-                text = await self._flush_utterance()
-                return Reply.speech(text) if text else Reply.silence()
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), effective - now)
-
-    async def _flush_utterance(self) -> str:
-        """At the no-input limit, take whatever the caller was saying as their answer."""
-        if self._recognizer is None or not self._utterance_active:
-            return ""
-        self._utterance_active = False
-        try:
-            result = await self._recognizer.flush()
-        except Exception:
-            log.exception("call %s: recogniser flush failed", self.call_id)
-            return ""
-        return " ".join(real_words(result.text))
-
-    # ---- the caller's side -------------------------------------------------------------------
-    def _kick(self) -> None:
-        self._changed.set()
-
-    async def _watch_hangup(self) -> None:
-        await self.call.closed.wait()
-        self._kick()
-
-    def _swallow_terminator(self, terminator: str | None) -> None:
-        """A full entry is often still ended with `#` out of habit: that key answers nothing."""
-        if not terminator:
-            return
-        if self._keys and self._keys[0] == terminator:
-            self._keys.popleft()
-        else:
-            self._stray = (terminator, asyncio.get_running_loop().time() + STRAY_TERMINATOR_SECONDS)
-
-    async def _dtmf_pump(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            key = await self.call.dtmf.get()
-            stray, self._stray = self._stray, None
-            if stray is not None and key == stray[0] and loop.time() < stray[1]:
-                continue
-            self._keys.append(key)
-            self._kick()
-
-    async def _audio_pump(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            frame = await self.call.audio.get()
-            recognizer = self._recognizer
-            if recognizer is None or self._stopping:
-                continue
-            self._feeding = True
-            try:
-                result = await recognizer.feed(frame)
-            except Exception:
-                log.exception(
-                    "call %s: recogniser failed; keypad only for the rest of the call", self.call_id
-                )
-                self._recognizer = None
-                with contextlib.suppress(Exception):
-                    recognizer.close()
-                continue
-            finally:
-                self._feeding = False
-            if self._stopping:
-                return
-            if result is not None:
-                self._on_recognition(result, loop.time())
-
-    def _on_recognition(self, result: Recognition, now: float) -> None:
-        words = real_words(result.text)
-        if result.kind == "partial":
-            if words:
-                self._utterance_active = True
-                self._last_voice = now
-                self._kick()
-            return
-        self._utterance_active = False
-        if words:
-            self._finals.append(" ".join(words))
-        self._kick()
-
-    def _safe_grammar(self, phrases: Sequence[str] | None, complete: Callable[[str], bool] | None) -> None:
-        try:
-            assert self._recognizer is not None
-            self._recognizer.set_grammar(list(phrases) if phrases is not None else None, complete=complete)
-        except Exception:
-            log.exception("call %s: setting the grammar failed", self.call_id)
 
     # ---- the call record, in order, off the voice path ----------------------------------------
     def _add_transcript(self, speaker: str, text: str) -> None:
