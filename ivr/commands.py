@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 import signal
@@ -170,6 +171,9 @@ async def run_ivr(
         reuse_port=worker is not None,  # `serve --workers`: one port, the kernel spreads calls
     )
     prerender = asyncio.create_task(_prerender(synthesizer, static_texts()))
+    # What start-up loaded (model, dictionaries, grammars, prompts) lives as long as the process:
+    # keep it out of the garbage collector's full passes, which would otherwise stall every call.
+    gc.freeze()
     await service.start()
     log.info("IVR answering AudioSocket calls on %s:%d", settings.audiosocket_host, service.server.port)
     if on_ready is not None:
