@@ -156,6 +156,7 @@ class Outbox:
         self._stop = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self.sent = 0  # requests the API accepted (for tests and benchmarks)
+        self._registered: set[str] = set()  # calls whose start the API has taken (this process)
 
     # -- life -----------------------------------------------------------------
 
@@ -205,6 +206,18 @@ class Outbox:
     async def keep_now(self) -> None:
         """Return once everything taken so far is in the store (e.g. a call's start before it goes on)."""
         await self._flush()
+
+    async def wait_registered(self, call_id: str, timeout: float) -> bool:
+        """Wait (at most `timeout`) until the API has taken `call_id`'s start; at once False when its
+        sending waits for a retry (the API is down): nobody is kept waiting for a dead service."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while call_id not in self._registered:
+            gone = self._writer is None or self._stop.is_set() or call_id in self._waiting
+            if gone or loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
 
     def busy(self, call_id: str | None) -> bool:
         """Something of `call_id` (any call: None) is not yet sent and not waiting for a retry."""
@@ -309,11 +322,15 @@ class Outbox:
                 if exc.status != 409:
                     log.warning("outbox: call %s %s refused (%s); dropped", head.call_id, head.kind, exc)
                     self._refused(head, exc)
+                elif head.kind == "start":
+                    self._registered.add(head.call_id)
                 return True
             except Exception:
                 log.exception("outbox: call %s %s could not be sent; dropped", head.call_id, head.kind)
                 return True
         self.sent += 1
+        if head.kind == "start":
+            self._registered.add(head.call_id)
         return True
 
     def _refused(self, entry: Entry, refusal: Rejected) -> None:
@@ -403,6 +420,13 @@ class CallRecord:
         key = uuid.uuid5(uuid.NAMESPACE_URL, f"reading/{self.call_id}/{int(meter_id)}").hex
         await self.outbox.put_kept(Entry(self.call_id, "reading", body, key=key))
         self.kept_readings += 1
+
+    async def registered(self, timeout: float) -> bool:
+        """Wait (bounded) until the API knows this call (its start taken), e.g. before the API is asked
+        to trust the number the call was registered with; the rest of the record may still be on its way."""
+        if not self.started:
+            return False
+        return await self.outbox.wait_registered(self.call_id, timeout)
 
     async def settle(self, timeout: float) -> bool:
         """Wait (bounded) until the API has this call's record, or its sending waits for a retry."""

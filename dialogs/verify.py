@@ -41,9 +41,10 @@ async def verify(call: Call) -> None:
     account = call.account
     assert account is not None, "identify before verify"
     # Without an amount the API checks the caller's number and reports a lock; it counts no attempt.
-    # It trusts only the number the call was registered with: let the record reach it first (bounded;
-    # at once when it already has, no wait when the service is known to be down).
-    await call.record.settle(REGISTRATION_WAIT_SECONDS)
+    # It trusts only the number the call was registered with: let the call's start reach it first
+    # (bounded; at once when it already has, no wait when the service is down). Not the whole record:
+    # transcript lines still on their way to a slow API must not become silence here.
+    await call.record.registered(REGISTRATION_WAIT_SECONDS)
     result = await _check(call, account, None)
     if result.get("verified"):
         call.verified = True
