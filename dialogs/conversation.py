@@ -22,7 +22,7 @@ from dialogs.offices import offices
 from dialogs.options import DialogOptions
 from dialogs.promotion import promotion, topic_of
 from dialogs.readings import readings
-from dialogs.record import CallRecord, Outbox, Outcome
+from dialogs.record import Outcome, close_own, record_of
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +91,7 @@ async def run_conversation(channel: Channel, backend: Backend, options: DialogOp
     The call record is the channel's (`channel.record`, e.g. ivr.CallSession's, which ends it
     itself if the conversation is cancelled); a channel without one gets a record of its own here,
     sent behind in memory and waited for (briefly) at the end."""
-    record: CallRecord | None = getattr(channel, "record", None)
-    own: Outbox | None = None
-    if record is None:
-        own = Outbox(backend)
-        await own.start()
-        record = CallRecord(own, channel.call_id, caller=channel.caller)
+    record, own = await record_of(channel, backend)
     call = Call(channel, backend, options, record=record)
     outcome: str = HANGUP
     cancelled = False
@@ -116,15 +111,9 @@ async def run_conversation(channel: Channel, backend: Backend, options: DialogOp
         if not cancelled or own is not None:
             await call.finish(outcome)
         if own is not None:
-            await asyncio.shield(_close_own(own, call.call_id))
+            await asyncio.shield(close_own(own, call.call_id, SETTLE_SECONDS))
     log.info("call %s ended: %s", call.call_id, outcome)
     return outcome
-
-
-async def _close_own(outbox: Outbox, call_id: str) -> None:
-    if not await outbox.settle(call_id, SETTLE_SECONDS):
-        log.warning("call %s: the API did not take the whole call record", call_id)
-    await outbox.close(timeout=1.0)
 
 
 def _hung_up(call: Call) -> str:

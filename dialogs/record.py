@@ -431,3 +431,22 @@ class CallRecord:
     async def settle(self, timeout: float) -> bool:
         """Wait (bounded) until the API has this call's record, or its sending waits for a retry."""
         return await self.outbox.settle(self.call_id, timeout)
+
+
+async def record_of(channel: Any, backend: Backend) -> tuple[CallRecord, Outbox | None]:
+    """The channel's call record (ivr.CallSession has one, over the process's outbox), or, for a
+    channel without one (the text chat, tests), a record over an outbox of its own, started; that
+    outbox is returned too, for `close_own` at the end of the call."""
+    record: CallRecord | None = getattr(channel, "record", None)
+    if record is not None:
+        return record, None
+    own = Outbox(backend)
+    await own.start()
+    return CallRecord(own, channel.call_id, caller=channel.caller), own
+
+
+async def close_own(outbox: Outbox, call_id: str, settle_seconds: float = 5.0) -> None:
+    """End of a call whose record had an outbox of its own: let the API take it (briefly), then close."""
+    if not await outbox.settle(call_id, settle_seconds):
+        log.warning("call %s: the API did not take the whole call record", call_id)
+    await outbox.close(timeout=1.0)

@@ -28,7 +28,7 @@ from dialogs.channel import Channel, DtmfSpec, Hangup, Reply
 from dialogs.context import BackToMenu, Call, CallerLeaves, CallTimeUp, Escalate, SwitchTopic
 from dialogs.identify import ending
 from dialogs.options import DialogOptions
-from dialogs.record import CallRecord, Outbox, Outcome
+from dialogs.record import Outcome, close_own, record_of
 from dialogs.verify import verify
 
 log = logging.getLogger(__name__)
@@ -104,12 +104,7 @@ async def run_reminder(
     channel: Channel, backend: ReminderBackend, options: DialogOptions, debt: DebtCall
 ) -> str:
     """Hold the reminder call; returns the call record's outcome. Never raises for a hang-up."""
-    record: CallRecord | None = getattr(channel, "record", None)
-    own: Outbox | None = None
-    if record is None:
-        own = Outbox(backend)
-        await own.start()
-        record = CallRecord(own, channel.call_id, caller=channel.caller)
+    record, own = await record_of(channel, backend)
     call = Call(channel, backend, options, record=record)
     result = _Result()
     cancelled = False
@@ -129,8 +124,7 @@ async def run_reminder(
         if not cancelled or own is not None:
             await call.finish(result.call)
         if own is not None:
-            await own.settle(call.call_id, 5.0)
-            await own.close(timeout=1.0)
+            await close_own(own, call.call_id)
     log.info("reminder call %s (contact %d): %s, %s", call.call_id, debt.contact_id, result.call, result.debt)
     return result.call
 
