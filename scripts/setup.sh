@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the hotline and its tests need on a fresh Debian 12 machine:
 # Debian packages (espeak-ng, sox, debootstrap for the Asterisk sandbox, PostgreSQL,
-# Chromium) and a Python virtual environment in .venv with the project in it.
+# Chromium, wrk for bench/api_load.py) and a Python virtual environment in .venv with the project in it.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(python3 python3-venv python3-dev gcc espeak-ng libespeak-ng1 sox debootstrap
-              postgresql chromium ca-certificates)
+              postgresql chromium wrk ca-certificates)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
