@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +28,8 @@ class SpeechSettings(BaseSettings):
     # Words per minute when a caller asked the robot to speak slowly.
     tts_slow_rate: int = 110
     tts_cache_dir: Path = Path("var/tts-cache")  # default: data_dir/tts-cache
+    # Render processes (speech.tts_pool): how many new sentences render at once; None: one per core.
+    tts_workers: int | None = Field(default=None, ge=1)
 
     @field_validator("data_dir")
     @classmethod

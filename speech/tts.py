@@ -1,38 +1,20 @@
 """The robot's voice (speech issue): text → 8 kHz 16-bit mono PCM for the phone line.
 
-`EspeakSynthesizer` drives espeak-ng through pyttsx3. pyttsx3 keeps global
-engine state and espeak-ng initialises once per process, so every synthesis
-runs on ONE worker thread fed by a queue; the event loop only awaits futures.
-Rendered audio is cached on disk (key: sha256 of text + voice + rate), so the
-fixed prompts rendered by `hotline prompts build` cost a file read at call time,
-and an in-memory LRU keeps the hot ones without touching the disk.
+`EspeakSynthesizer` drives espeak-ng through pyttsx3 in a pool of render worker processes
+(`speech.tts_pool`, HOTLINE_TTS_WORKERS, default one per core), so a caller's new sentence never
+waits behind another call's render; the pyttsx3/espeak-ng quirks worked around there (the lost
+rate change, the PHONEMES flag, one file per `runAndWait`) are told in `speech.tts_engine`.
+Rendered audio is cached on disk (key: sha256 of text + voice + rate), so the fixed prompts
+rendered by `hotline prompts build` cost a file read at call time, and an in-memory LRU keeps
+the hot ones without touching the disk.
 
-pyttsx3 2.99's espeak driver, as checked here: `save_to_file` + `runAndWait`
-renders headless (no audio device needed) and handles one queued file per
-`runAndWait` (pyttsx3 issue #170: several queued files → only the first is
-written), so the worker renders one text per call; `save_to_file("")` fails an
-assertion, so empty text never reaches it; the engine is held strongly because
-`pyttsx3.init` caches engines in a weak dictionary (issue #324: callbacks into
-a collected engine); the driver writes the WAV header with a fixed 22050 Hz,
-which is espeak-ng's rate for its own voices (not for mbrola voices, which we
-refuse); and it prints "Audio saved to ..." on stdout for every file, which we
-route to the debug log instead.
-
-One real bug, found here by measuring durations (about a third of renders came
-out at the previous rate): the driver runs espeak-ng in AUDIO_OUTPUT_RETRIEVAL
-mode, where `SetParameter` is queued to espeak-ng's own thread; `runAndWait`
-then calls the driver's `stop()`, which sees that queue busy (`IsPlaying()`)
-and calls `espeak_Cancel()`, dropping or reverting the new rate. So after
-setting voice and rate we wait for espeak-ng to go idle (`espeak_Synchronize`),
-and a first empty `runAndWait` leaves the driver idle so property changes are
-applied immediately instead of being queued behind the loop. Measured after the
-fix: 0 wrong rates in 180 renders alternating 80/100/140/200 wpm, no cancels.
+First audio sooner: `stream` gives a text not rendered whole yet sentence by sentence, the next
+one rendering while the previous plays; `prepare` starts rendering what the dialog will say
+next while something else happens (the caller answers, an earlier sentence plays).
 
 Pronunciation: `normalize_text` gives espeak-ng words from `speech.lexicon` as inline phonemes
-`[[…]]`. The driver calls `espeak_Synth` with ENDPAUSE | CHARS_UTF8 only, so `[[…]]` would be
-read out letter by letter; `_new_engine` adds espeak-ng's own PHONEMES flag to that call (the
-`espeak-ng` command sets the same flag by default, which is why `phonemes()` below, run through
-the command, shows what the engine renders).
+`[[…]]`, which the engine renders as phonemes (`speech.tts_engine`); `phonemes()` below, run
+through the `espeak-ng` command (which has the same flag on by default), shows what it renders.
 """
 
 from __future__ import annotations
@@ -42,21 +24,18 @@ import concurrent.futures
 import functools
 import hashlib
 import logging
-import os
-import queue
 import re
 import shutil
 import subprocess
-import tempfile
 import threading
-import wave
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncGenerator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from speech.audio import PHONE_RATE, read_wav, to_phone, wav_bytes
 from speech.lexicon import apply_lexicon
+from speech.tts_engine import SynthesisError, read_cached
+from speech.tts_pool import RenderPool
 from speech.verbalize import normalise_for_speech
 
 if TYPE_CHECKING:
@@ -66,12 +45,36 @@ log = logging.getLogger(__name__)
 
 CACHE_FORMAT = "espeak-soxr-8k-v2"  # change when rendering changes, so old cache files are not reused
 
+__all__ = ["CACHE_FORMAT", "EspeakSynthesizer", "PhonemeError", "SynthesisError", "Synthesizer",
+           "normalize_text", "phonemes", "prepare", "sentences", "spoken_pieces"]
+
 
 class Synthesizer(Protocol):
-    """What ivr.CallSession relies on."""
+    """What ivr.CallSession relies on (`stream` and `prepare` are optional: see `spoken_pieces`)."""
 
     async def synthesize(self, text: str, *, slow: bool = False) -> bytes:
         """Signed 16-bit little-endian mono PCM at 8 kHz, rendered off the event loop and cached."""
+
+
+def spoken_pieces(synth: Synthesizer, text: str, *, slow: bool = False) -> AsyncGenerator[bytes, None]:
+    """TEXT's audio in the pieces to play one after another: the synthesizer's own `stream` when
+    it has one (sentence by sentence, `EspeakSynthesizer`), else all of it at once."""
+    stream = getattr(synth, "stream", None)
+    if stream is not None:
+        pieces: AsyncGenerator[bytes, None] = stream(text, slow=slow)
+        return pieces
+    return _whole(synth, text, slow)
+
+
+async def _whole(synth: Synthesizer, text: str, slow: bool) -> AsyncGenerator[bytes, None]:
+    yield await synth.synthesize(text, slow=slow)
+
+
+def prepare(synth: Synthesizer, text: str, *, slow: bool = False) -> None:
+    """Start rendering TEXT now, if the synthesizer can (`EspeakSynthesizer.prepare`); a hint only."""
+    hook = getattr(synth, "prepare", None)
+    if hook is not None:
+        hook(text, slow=slow)
 
 
 @functools.lru_cache(maxsize=4096)  # on the event loop for every sentence: ≈1.5 ms of morphology each time
@@ -109,35 +112,47 @@ def phonemes(text: str, voice: str = "ru") -> str:
     return done.stdout.strip()
 
 
-class SynthesisError(RuntimeError):
-    pass
+# Where a sentence ends in text `normalize_text` gave: after . ! ? … and spaces, before anything
+# but a lower-case word ("… 4 а. этаж" goes on); never inside espeak-ng's inline phonemes [[…]].
+_SENTENCE_END = re.compile(r"\[\[.*?\]\]|(?<=[.!?…])\s+(?=[^\sa-zа-яё])")
 
 
-def _driver_print(*args: object, **_kwargs: object) -> None:
-    log.debug("pyttsx3: %s", " ".join(map(str, args)))
+def sentences(spoken: str) -> list[str]:
+    """Normalised text cut into its sentences (one piece when it has one)."""
+    parts: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(spoken):
+        if match.group().startswith("[["):
+            continue
+        parts.append(spoken[start : match.start()])
+        start = match.end()
+    parts.append(spoken[start:])
+    return [p for p in parts if p]
 
 
 class EspeakSynthesizer:
-    """`Synthesizer` on pyttsx3 + espeak-ng, with a disk cache and an in-memory LRU."""
+    """`Synthesizer` on pyttsx3 + espeak-ng in render processes, with a disk cache and an in-memory LRU."""
 
     def __init__(self, cache_dir: Path, *, voice: str = "ru", rate: int = 140, slow_rate: int = 110,
-                 memory_items: int = 256) -> None:
+                 memory_items: int = 256, workers: int | None = None) -> None:
         if voice.startswith("mb-"):
             raise ValueError(f"mbrola voice {voice!r} is not supported (pyttsx3 assumes 22050 Hz output)")
         self.cache_dir = Path(cache_dir)
         self.voice = voice
         self.rate = rate
         self.slow_rate = slow_rate
+        self.pool = RenderPool(workers)
         self._memory: OrderedDict[str, bytes] = OrderedDict()
         self._memory_items = memory_items
         self._lock = threading.Lock()
         self._inflight: dict[str, concurrent.futures.Future[bytes]] = {}
+        self._ahead: set[asyncio.Task[bytes]] = set()  # renders started by `stream`/`prepare`
         self.rendered = 0  # texts synthesised by espeak-ng (not served from a cache)
 
     @classmethod
     def from_settings(cls, settings: SpeechSettings) -> EspeakSynthesizer:
         return cls(settings.tts_cache_dir, voice=settings.tts_voice, rate=settings.tts_rate,
-                   slow_rate=settings.tts_slow_rate)
+                   slow_rate=settings.tts_slow_rate, workers=settings.tts_workers)
 
     # --- cache keys ---
 
@@ -146,7 +161,10 @@ class EspeakSynthesizer:
 
     def cache_key(self, text: str, *, slow: bool = False) -> str:
         """sha256 of the normalised text, voice, rate (and the rendering format)."""
-        material = "\n".join((CACHE_FORMAT, self.voice, str(self.rate_for(slow)), normalize_text(text)))
+        return self._key(normalize_text(text), slow)
+
+    def _key(self, spoken: str, slow: bool) -> str:
+        material = "\n".join((CACHE_FORMAT, self.voice, str(self.rate_for(slow)), spoken))
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
     def cache_path(self, key: str) -> Path:
@@ -158,32 +176,91 @@ class EspeakSynthesizer:
     # --- public API ---
 
     async def synthesize(self, text: str, *, slow: bool = False) -> bytes:
-        text = normalize_text(text)
-        if not text:
-            return b""
-        key = self.cache_key(text, slow=slow)
-        pcm = self._recall(key)
-        if pcm is None:
-            pcm = await asyncio.to_thread(self._read_cache, key)
-            if pcm is not None:
-                self._remember(key, pcm)
-        if pcm is None:
-            pcm = await asyncio.wrap_future(self._submit(text, self.rate_for(slow), key))
-        return pcm
+        """All of TEXT as one piece of PCM."""
+        return await self._spoken(normalize_text(text), slow)
+
+    async def stream(self, text: str, *, slow: bool = False) -> AsyncGenerator[bytes, None]:
+        """TEXT's PCM as soon as its first sentence is ready: one piece when the whole text is
+        cached (the fixed prompts), else a piece per sentence, the next one rendering while the
+        caller hears this one. Stopping early (barge-in) starts no further renders."""
+        spoken = normalize_text(text)
+        if not spoken:
+            return
+        whole = await self._cached(self._key(spoken, slow))
+        parts = sentences(spoken)
+        if whole is not None or len(parts) == 1:
+            yield whole if whole is not None else await self._spoken(spoken, slow)
+            return
+        ahead = self._start(parts[0], slow)
+        for following in [*parts[1:], None]:
+            pcm = await asyncio.shield(ahead)  # a piece given up on still reaches the cache
+            if following is not None:
+                ahead = self._start(following, slow)
+            yield pcm
+
+    def prepare(self, text: str, *, slow: bool = False) -> None:
+        """Start rendering TEXT in the pieces `stream` will ask for, without waiting for it: the
+        dialog knows what it will say next before it must say it. Call on the event loop."""
+        spoken = normalize_text(text)
+        if not spoken:
+            return
+        key = self._key(spoken, slow)
+        if self._recall(key) is not None or self.cache_path(key).is_file():  # a stat, no read
+            return
+        for part in sentences(spoken):
+            if self._recall(self._key(part, slow)) is None:
+                self._start(part, slow)
 
     def render(self, text: str, *, slow: bool = False) -> bytes:
-        """Blocking `synthesize` for scripts and the CLI (still through the one worker thread)."""
-        text = normalize_text(text)
-        if not text:
+        """Blocking `synthesize` for scripts and the CLI (through the same render processes)."""
+        spoken = normalize_text(text)
+        if not spoken:
             return b""
-        key = self.cache_key(text, slow=slow)
-        return self._recall(key) or self._submit(text, self.rate_for(slow), key).result()
+        key = self._key(spoken, slow)
+        return self._recall(key) or self._submit(spoken, self.rate_for(slow), key).result()
+
+    def warm(self) -> list[concurrent.futures.Future[int]]:
+        """Start the render processes now (the IVR at start-up), not when the first caller needs one."""
+        return self.pool.warm()
 
     def close(self) -> None:
-        """Wait for this synthesizer's queued renders (the shared worker thread stays)."""
+        """Wait for this synthesizer's renders, then stop its render processes."""
         with self._lock:
             pending = list(self._inflight.values())
         concurrent.futures.wait(pending, timeout=60)
+        self.pool.close()
+
+    # --- one piece: memory, disk, render ---
+
+    async def _spoken(self, spoken: str, slow: bool) -> bytes:
+        if not spoken:
+            return b""
+        key = self._key(spoken, slow)
+        pcm = await self._cached(key)
+        if pcm is None:
+            # shielded: a caller who hangs up must not cancel a render another call waits for
+            pcm = await asyncio.shield(asyncio.wrap_future(self._submit(spoken, self.rate_for(slow), key)))
+        return pcm
+
+    async def _cached(self, key: str) -> bytes | None:
+        pcm = self._recall(key)
+        if pcm is None:
+            pcm = await asyncio.to_thread(read_cached, self.cache_path(key))
+            if pcm is not None:
+                self._remember(key, pcm)
+        return pcm
+
+    def _start(self, spoken: str, slow: bool) -> asyncio.Task[bytes]:
+        """`_spoken` in the background; its failure is for whoever awaits it (else only logged)."""
+        task = asyncio.ensure_future(self._spoken(spoken, slow))
+        self._ahead.add(task)
+        task.add_done_callback(self._ahead_done)
+        return task
+
+    def _ahead_done(self, task: asyncio.Task[bytes]) -> None:
+        self._ahead.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("tts: a render ahead failed: %s", task.exception())
 
     # --- memory LRU ---
 
@@ -201,151 +278,31 @@ class EspeakSynthesizer:
             while len(self._memory) > self._memory_items:
                 self._memory.popitem(last=False)
 
-    # --- disk cache ---
+    # --- the render processes ---
 
-    def _read_cache(self, key: str) -> bytes | None:
-        path = self.cache_path(key)
-        try:
-            pcm, rate = read_wav(path)
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, EOFError, wave.Error) as exc:  # damaged: render again, never serve
-            log.warning("tts cache file %s unreadable (%s); rendering again", path, exc)
-            return None
-        return pcm if rate == PHONE_RATE else None
-
-    def _write_cache(self, key: str, pcm: bytes) -> None:
-        path = self.cache_path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".wav", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(wav_bytes(pcm))
-        os.replace(tmp, path)
-
-    # --- the worker ---
-
-    def _submit(self, text: str, rate: int, key: str) -> concurrent.futures.Future[bytes]:
+    def _submit(self, spoken: str, rate: int, key: str) -> concurrent.futures.Future[bytes]:
+        """One render of `spoken` however many ask for it at once."""
         with self._lock:
             future = self._inflight.get(key)
             if future is not None:
                 return future
-            future = self._inflight[key] = _worker.submit(lambda engine: self._job(engine, text, rate, key))
-        future.add_done_callback(lambda _f: self._forget(key))  # outside the lock: may run at once
+            future = self._inflight[key] = concurrent.futures.Future()
+        job = self.pool.submit(spoken, self.voice, rate, self.cache_path(key))
+        job.add_done_callback(lambda done: self._rendered(key, done, future))
         return future
 
-    def _forget(self, key: str) -> None:
+    def _rendered(self, key: str, done: concurrent.futures.Future[tuple[bytes, bool]],
+                  future: concurrent.futures.Future[bytes]) -> None:
         with self._lock:
             self._inflight.pop(key, None)
-
-    def _job(self, engine: object, text: str, rate: int, key: str) -> bytes:
-        """Runs on the worker thread: the disk cache may have been filled since the call was queued."""
-        pcm = self._read_cache(key)
-        if pcm is None:
-            pcm = _espeak(engine, text, self.voice, rate, self.cache_dir)
-            self._write_cache(key, pcm)
-            self.rendered += 1
+        exc = done.exception() if not done.cancelled() else SynthesisError("render cancelled")
+        if exc is not None:
+            log.warning("speech synthesis failed: %s", exc)
+            future.set_exception(exc)
+            return
+        pcm, rendered = done.result()
+        if rendered:
+            with self._lock:
+                self.rendered += 1
         self._remember(key, pcm)
-        return pcm
-
-
-def _espeak(engine: Any, text: str, voice: str, rate: int, tmp_dir: Path) -> bytes:
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".espeak-", suffix=".wav", dir=tmp_dir)
-    os.close(fd)
-    try:
-        _check_voice(engine, voice)
-        engine.setProperty("voice", voice)
-        engine.setProperty("rate", rate)
-        _settle()
-        engine.save_to_file(text, tmp)
-        engine.runAndWait()
-        pcm, native_rate = read_wav(Path(tmp))
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    if not pcm:
-        raise SynthesisError(f"espeak-ng produced no audio for {text[:60]!r}")
-    return to_phone(pcm, native_rate)
-
-
-_checked_voices: set[str] = set()
-
-
-def _check_voice(engine: Any, voice: str) -> None:
-    """Listing espeak-ng's 131 voices costs ≈5 ms: done once per voice, not on every render
-    (only the worker thread calls this)."""
-    if voice in _checked_voices:
-        return
-    voices = {v.id for v in engine.getProperty("voices")}
-    if voice not in voices and not any(v.endswith("/" + voice) for v in voices):
-        raise SynthesisError(f"espeak-ng has no voice {voice!r} (espeak-ng --voices lists them)")
-    _checked_voices.add(voice)
-
-
-class _EspeakWorker:
-    """The process's one pyttsx3 thread. `pyttsx3.init("espeak")` returns the same engine to
-    every caller in a process, so even two synthesizers must share one thread."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[_Job] = queue.Queue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def submit(self, job: Callable[[object], bytes]) -> concurrent.futures.Future[bytes]:
-        future: concurrent.futures.Future[bytes] = concurrent.futures.Future()
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="tts-espeak", daemon=True)
-                self._thread.start()
-        self._queue.put((job, future))
-        return future
-
-    def _run(self) -> None:
-        engine = None
-        while True:
-            job, future = self._queue.get()
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                if engine is None:
-                    engine = _new_engine()  # kept referenced: pyttsx3 holds engines weakly
-                future.set_result(job(engine))
-            except Exception as exc:  # the caller gets the error; the worker lives on
-                log.warning("speech synthesis failed: %s", exc)
-                future.set_exception(exc)
-
-
-def _new_engine() -> Any:
-    import pyttsx3
-    import pyttsx3.drivers.espeak as espeak_driver
-
-    espeak_driver.print = _driver_print  # module-level name lookup: silences only the driver's print
-    if not isinstance(espeak_driver._espeak, _PhonemeInput):
-        espeak_driver._espeak = _PhonemeInput(espeak_driver._espeak)  # the driver's only name for it
-    engine = pyttsx3.init("espeak")
-    engine.runAndWait()  # nothing to say: leaves the driver idle, so later setProperty calls apply at once
-    return engine
-
-
-class _PhonemeInput:
-    """pyttsx3's `_espeak` module as its driver sees it, with espeak-ng's PHONEMES flag added to
-    every `Synth` call, so `[[…]]` from the lexicon is spoken as phonemes (module docstring)."""
-
-    def __init__(self, module: Any) -> None:
-        self._module = module
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._module, name)
-
-    def Synth(self, text: Any, *args: Any, flags: int = 0, **kwargs: Any) -> Any:  # noqa: N802 - the wrapped name
-        return self._module.Synth(text, *args, flags=flags | self._module.PHONEMES, **kwargs)
-
-
-def _settle() -> None:
-    """Wait until espeak-ng has applied the queued parameter changes (see the module docstring)."""
-    from pyttsx3.drivers import _espeak
-
-    _espeak.Synchronize()
-
-
-_Job = tuple[Callable[[object], bytes], concurrent.futures.Future[bytes]]
-_worker = _EspeakWorker()
+        future.set_result(pcm)
