@@ -30,7 +30,8 @@ from ivr.input_collector import InputCollector
 from ivr.player import Player
 from ivr.recogniser_pump import RecogniserPump, real_words
 from speech.asr import Recognizer
-from speech.tts import Synthesizer
+from speech.tts import Synthesizer, spoken_pieces
+from speech.tts import prepare as prepare_speech
 from telephony.ami import AmiClient, AmiError, CallInfo
 from telephony.audiosocket import AudioSocketCall
 
@@ -231,10 +232,14 @@ class CallSession:
         if self.call.is_closed:
             raise Hangup()
         self._add_transcript("robot", text)
-        pcm = await self._synth.synthesize(text, slow=self.slow)
-        await self._player.play(pcm, barge_in=barge_in)
+        # sentence by sentence where the synthesizer can: the first plays while the rest render
+        await self._player.play_pieces(spoken_pieces(self._synth, text, slow=self.slow), barge_in=barge_in)
         if self.call.is_closed:
             raise Hangup()
+
+    def prepare(self, text: str) -> None:
+        """Start rendering what the dialog will say soon (`dialogs.channel.prepare`)."""
+        prepare_speech(self._synth, text, slow=self.slow)
 
     async def ask(
         self,
