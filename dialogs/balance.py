@@ -12,8 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from dialogs import policy, prompts, spoken
+from dialogs.channel import prepare
 from dialogs.context import Call
-from dialogs.pieces import say_in_pieces
+from dialogs.pieces import pieces, say_in_pieces
 from dialogs.verify import identified_and_verified
 
 
@@ -36,8 +37,10 @@ async def balance(call: Call) -> None:
         await call.say(prompts.balance_overpaid(spoken.say_money(-closing), month))
     else:
         await call.say(prompts.balance_zero(month))
+    details = _details(data, month)
+    prepare(call.channel, pieces(details)[0])  # rendered while the caller is asked and answers
     if await policy.confirm(call, prompts.BALANCE_DETAILS):
-        await _details(call, data, month)
+        await say_in_pieces(call, details)
 
 
 async def _after_payment(call: Call, closing: Decimal, paid_since: Decimal, due: Decimal, month: int) -> None:
@@ -53,8 +56,8 @@ async def _after_payment(call: Call, closing: Decimal, paid_since: Decimal, due:
         await call.say(prompts.balance_overpaid_now(spoken.say_money(-due), month))
 
 
-async def _details(call: Call, data: dict[str, Any], month: int) -> None:
-    """The month in figures, in pieces of a few sentences with «Продолжить?» between them."""
+def _details(data: dict[str, Any], month: int) -> str:
+    """The month in figures (said in pieces of a few sentences with «Продолжить?» between them)."""
     opening = _money(data["opening"])
     sentences = [
         prompts.balance_month(
@@ -90,4 +93,4 @@ async def _details(call: Call, data: dict[str, Any], month: int) -> None:
         )
     else:
         sentences.append(prompts.NO_PAYMENTS)
-    await say_in_pieces(call, " ".join(sentences))
+    return " ".join(sentences)

@@ -91,3 +91,12 @@ class Channel(Protocol):
 
     async def hangup(self) -> None:
         """End the call from our side."""
+
+
+def prepare(channel: Channel, text: str) -> None:
+    """Tell the channel what the dialog will say soon, so a speaking channel renders it while
+    something else happens (a sentence plays, the caller answers): no wait when it is said.
+    A hint only: channels that render nothing (the text channel) have no `prepare` and ignore it."""
+    hook = getattr(channel, "prepare", None)
+    if hook is not None:
+        hook(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from dialogs import policy, prompts
+from dialogs.channel import prepare
 from dialogs.context import Call
 
 # About 13 s of speech at the voice's normal rate (≈ 140 words a minute).
@@ -36,3 +37,5 @@ async def say_in_pieces(call: Call, text: str) -> None:
         if number and not await policy.confirm(call, prompts.CONTINUE):
             return
         await call.say(part)
+        if number + 1 < len(parts):  # rendered while «Продолжить?» is asked and answered
+            prepare(call.channel, parts[number + 1])
