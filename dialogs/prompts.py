@@ -162,6 +162,8 @@ CALL_LATER = "Пожалуйста, позвоните позже. До свид
 LINES_BUSY = (
     "Здравствуйте! Сейчас все линии заняты. Пожалуйста, перезвоните через несколько минут. До свидания!"
 )
+# The robot that held this call failed mid-call; another one took the call and starts over.
+CALL_RESUMED = "Извините, связь прервалась. Начнём разговор сначала."
 # The robot is being restarted while the caller talks to it.
 SHUTTING_DOWN = (
     "Извините, сейчас робот перезапускается, и звонок придётся прервать. "

@@ -19,7 +19,7 @@ from dialogs.record import CallRecord, Outbox, Outcome
 from ivr.session import CallSession, Dialog
 from speech.asr import Recognizer
 from speech.tts import Synthesizer
-from telephony.ami import AmiClient, CallInfo, CallJoiner
+from telephony.ami import AmiClient, CallInfo, CallJoiner, mark_ivr_done
 from telephony.audiosocket import AudioSocketCall, AudioSocketServer
 
 if TYPE_CHECKING:
@@ -123,6 +123,10 @@ class HotlineService:
         record.line("robot", prompts.LINES_BUSY)
         with contextlib.suppress(Exception):
             await call.play(await self._synth.synthesize(prompts.LINES_BUSY))
+        if self.ami is not None and not call.is_closed:  # ended on purpose: no failover to the next host
+            wait = self._join_timeout if self.ami.connected.is_set() else 0.0
+            info = await self.joiner.wait(call.call_id, wait)
+            await mark_ivr_done(self.ami, info.channel if info else None)
         await call.hangup()
         record.end(Outcome.BUSY)
 

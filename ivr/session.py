@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from dialogs import prompts
 from dialogs.backend import Backend
 from dialogs.channel import DtmfSpec, Hangup, Reply
 from dialogs.conversation import LIMIT_GRACE_SECONDS
@@ -32,7 +33,7 @@ from ivr.recogniser_pump import RecogniserPump, real_words
 from speech.asr import Recognizer
 from speech.tts import Synthesizer, spoken_pieces
 from speech.tts import prepare as prepare_speech
-from telephony.ami import AmiClient, AmiError, CallInfo
+from telephony.ami import AmiClient, AmiError, CallInfo, mark_ivr_done
 from telephony.audiosocket import AudioSocketCall
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,8 @@ class CallSession:
         self.call_id = call.call_id
         self.caller = info.caller if info else None
         self.channel = info.channel if info else None
+        # The caller's previous leg, when the IVR that held this call died mid-call (see run).
+        self.resumes = info.resumes if info else None
         self.slow = False
         # Without a speech model the caller can only use keys: every question names them at once.
         self.hears_speech = recognizer is not None
@@ -127,7 +130,7 @@ class CallSession:
         ]
         outcome: str = COMPLETED
         returned: str | None = None
-        dialog_task = loop.create_task(dialog(self, self.backend), name=f"dialog-{self.call_id}")
+        dialog_task = loop.create_task(self._run_dialog(dialog), name=f"dialog-{self.call_id}")
         try:
             async with asyncio.timeout(self._max_call_seconds + self._limit_grace):
                 returned = await self._until_done(dialog_task)
@@ -163,6 +166,15 @@ class CallSession:
             self.outcome = outcome
             await self._finish(outcome)
         return outcome
+
+    async def _run_dialog(self, dialog: Dialog) -> str | None:
+        """The dialog; on a call resumed from a dead IVR, after a sentence saying why it starts over."""
+        if self.resumes:
+            log.info("call %s: resumes call %s, whose IVR died; starting over", self.call_id, self.resumes)
+            if not self._record_transcript:  # the dialog keeps the transcript from its own start
+                self.record.line("robot", prompts.CALL_RESUMED)
+            await self.say(prompts.CALL_RESUMED, barge_in=False)
+        return await dialog(self, self.backend)
 
     def interrupt(self, text: str) -> None:
         """End the call now with `text` (the IVR is stopping): the dialog is stopped, the caller hears
@@ -210,7 +222,7 @@ class CallSession:
         if self._transferred:
             await self.call.release()  # the channel lives on in the operators' queue
         elif not self.call.is_closed:
-            await self.call.hangup()
+            await self._end_leg()
         if not await self.record.settle(SETTLE_SECONDS):
             log.warning("call %s: the API has not taken the call record yet (kept for it)", self.call_id)
         if self._own_outbox is not None:
@@ -284,6 +296,13 @@ class CallSession:
 
     async def hangup(self) -> None:
         self._hung_up_by_us = True
+        await self._end_leg()
+
+    async def _end_leg(self) -> None:
+        """Hang up our leg, first telling the dialplan the call is over (else it would take the
+        hang-up for a dead IVR and dial the next host)."""
+        if not self.call.is_closed:
+            await mark_ivr_done(self._ami, self.channel)
         await self.call.hangup()
 
     # ---- the call record, in order, off the voice path ----------------------------------------

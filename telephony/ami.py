@@ -37,6 +37,10 @@ from asterisk.ami import Action, AMIClient
 log = logging.getLogger(__name__)
 
 HOTLINE_CALL_EVENT = "HotlineCall"
+# Set on the caller's channel by an IVR that ends the call itself, just before it hangs up: the
+# dialplan's failover (extensions.conf, ivr-hosts) then ends the call instead of dialling the
+# next IVR host, which it does when the leg ends without it (the IVR died mid-call).
+IVR_DONE_VARIABLE = "HOTLINE_IVR_DONE"
 
 
 class AmiError(Exception):
@@ -76,6 +80,12 @@ class CallInfo:
     # The event's other fields, as the dialplan sent them (e.g. an outbound call's `DebtContact`);
     # empty for a call learnt from a recovery.
     extra: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def resumes(self) -> str | None:
+        """The id of this caller's previous leg when its IVR died mid-call (the dialplan's
+        `Resumes` field): the call goes on here, from the start."""
+        return (self.extra.get("Resumes") or "").strip() or None
 
 
 EventListener = Callable[[AmiEvent], None]
@@ -443,13 +453,22 @@ def _normalise_id(value: str) -> str:
 
 
 def audiosocket_call(event: AmiEvent) -> CallInfo | None:
-    """A `CoreShowChannel` event of a channel in `AudioSocket(id,host:port)` as CallInfo, else None.
+    """A `CoreShowChannel` event of a caller's channel connected to the IVR as CallInfo, else None.
 
-    The application's data carries the call id; the channel's caller id is the caller's number
-    (Asterisk writes `<unknown>` when there is none)."""
-    if (event.get("Application") or "").lower() != "audiosocket" or not event.get("Channel"):
+    Either the `Dial(AudioSocket/host:port/id,…)` of the shipped dialplan (ivr-hosts) or the
+    `AudioSocket(id,host:port)` application: their data carries the call id. The channel's caller
+    id is the caller's number (Asterisk writes `<unknown>` when there is none)."""
+    application = (event.get("Application") or "").lower()
+    data = event.get("ApplicationData") or ""
+    if not event.get("Channel"):
         return None
-    call_id = (event.get("ApplicationData") or "").split(",", 1)[0].strip()
+    if application == "audiosocket":
+        call_id = data.split(",", 1)[0].strip()
+    elif application == "dial" and data.lower().startswith("audiosocket/"):
+        parts = data.split(",", 1)[0].split("/")
+        call_id = parts[2].strip() if len(parts) > 2 else ""
+    else:
+        return None
     if not call_id:
         return None
     number = (event.get("CallerIDNum") or "").strip()
@@ -458,6 +477,20 @@ def audiosocket_call(event: AmiEvent) -> CallInfo | None:
 
 
 _CALL_FIELDS = frozenset({"Event", "UserEvent", "Id", "Caller", "Channel", "Privilege", "ActionID"})
+
+
+async def mark_ivr_done(ami: AmiClient | None, channel: str | None, timeout: float = 1.0) -> bool:
+    """Tell the dialplan this IVR ends the call itself (IVR_DONE_VARIABLE on the caller's channel),
+    so it does not take the hang-up for a dead IVR and dial the next host. False when it could not
+    (no AMI, unknown channel, refused or slow): the caller may then hear the call start again."""
+    if ami is None or not channel or not ami.connected.is_set():
+        return False
+    try:
+        await asyncio.wait_for(ami.setvar(channel, IVR_DONE_VARIABLE, "1"), timeout)
+    except (AmiError, TimeoutError) as exc:
+        log.warning("could not mark %s as ended by the IVR: %s", channel, exc or "timeout")
+        return False
+    return True
 
 
 class CallJoiner:

@@ -70,7 +70,7 @@ def describe(box: AsteriskSandbox) -> str:
             f"  operator softphone (queue member): sip:operator@127.0.0.1:{box.sip_port}  same password",
             f"  AMI: 127.0.0.1:{box.ami_port} user {box.ami_user}"
             f" (secret in {box.host_dir / 'secrets.json'})",
-            f"  AudioSocket calls go to the IVR at {box.ivr_host}:{box.ivr_port}",
+            f"  AudioSocket calls go to the IVR at {', '.join(box.ivr_hosts)}",
             f"  log: {box.log_file}",
         ]
     )

@@ -180,6 +180,7 @@ class AsteriskSandbox:
         sip_demo_password: str | None = None,
         ivr_host: str = "127.0.0.1",
         ivr_port: int = 9092,
+        ivr_hosts: Sequence[str] = (),
         exten: str = "8800",
         operators: Sequence[str] = ("PJSIP/operator",),
         console_ami_user: str = "console",
@@ -198,6 +199,9 @@ class AsteriskSandbox:
         self.sip_port = sip_port
         self.ivr_host = ivr_host
         self.ivr_port = ivr_port
+        # Where the dialplan sends calls, round robin with failover: `host:port` each (the one IVR
+        # at ivr_host:ivr_port unless given).
+        self.ivr_hosts = tuple(ivr_hosts) or (f"{ivr_host}:{ivr_port}",)
         self.exten = exten
         self.operators = tuple(operators)
         self.console_ami_user = console_ami_user
@@ -232,12 +236,15 @@ class AsteriskSandbox:
             ),
             ivr_host=settings.audiosocket_host,
             ivr_port=settings.audiosocket_port,
+            ivr_hosts=settings.ivr_host_list,
         )
         values.update(overrides)
         return cls(settings.asterisk_root, name, **values)
 
     @classmethod
-    def for_tests(cls, root: Path, ivr_port: int, name: str | None = None) -> AsteriskSandbox:
+    def for_tests(
+        cls, root: Path, ivr_port: int, name: str | None = None, ivr_hosts: Sequence[str] = ()
+    ) -> AsteriskSandbox:
         """A sandbox on free ports, so tests never collide with a running demo."""
         return cls(
             root,
@@ -245,6 +252,7 @@ class AsteriskSandbox:
             ami_port=free_port(),
             sip_port=free_port(),
             ivr_port=ivr_port,
+            ivr_hosts=ivr_hosts,
             ami_secret=secrets_module.token_urlsafe(18),
             console_ami_secret=secrets_module.token_urlsafe(18),
             dialer_ami_secret=secrets_module.token_urlsafe(18),
@@ -315,8 +323,7 @@ class AsteriskSandbox:
             "demo_user": "demo",
             "demo_password": self.sip_demo_password,
             "demo_caller": "79001110011",
-            "ivr_host": self.ivr_host,
-            "ivr_port": self.ivr_port,
+            "ivr_hosts": "&".join(self.ivr_hosts),
             "exten": self.exten,
             "operators": self.operators,
             "console_ami_user": self.console_ami_user,

@@ -46,15 +46,16 @@ def test_render_writes_every_config_with_our_values(fake_root):
     assert console["permit"] == "127.0.0.1/255.255.255.255"
     assert console["read"] == "user,agent,call" and console["write"] == "originate"
     extensions = (etc / "extensions.conf").read_text()
-    assert "HOTLINE_IVR = 127.0.0.1:19092" in extensions
-    assert "AudioSocket(${HOTLINE_ID},${HOTLINE_IVR})" in extensions
+    assert "HOTLINE_IVR_HOSTS = 127.0.0.1:19092" in extensions
+    assert "Dial(AudioSocket/${host}/${HOTLINE_ID},,g)" in extensions
     assert "bind = 127.0.0.1:15060" in (etc / "pjsip.conf").read_text()
     assert "astmoddir => /usr/lib/x86_64-linux-gnu/asterisk/modules" in (etc / "asterisk.conf").read_text()
     modules = (etc / "modules.conf").read_text()
     assert "autoload = no" in modules
     for needed in (
         "res_audiosocket.so",
-        "app_audiosocket.so",
+        "chan_audiosocket.so",
+        "func_global.so",
         "app_userevent.so",
         "func_uuid.so",
         "app_queue.so",
