@@ -828,6 +828,17 @@ def _question_texts(question: Question) -> list[str]:
     return [question.prompt, question.reprompt, question.keypad]
 
 
+# Never said to a caller: what callers typically say, rendered in the robot's voice at start so
+# the free-speech recognisers have decoded Russian speech before the first open question
+# (speech.asr.SpeechModel.prewarm; a cold one answers its first caller seconds late).
+PREWARM_SPEECH = (
+    "Здравствуйте, я хочу передать показания счётчика.",
+    "Какая у меня задолженность за квартиру?",
+    "Лицевой счёт ноль ноль один, один один ноль, ноль один один, дефис семь.",
+    "Соедините меня, пожалуйста, с оператором.",
+)
+
+
 def static_texts() -> list[str]:
     """Every fixed prompt, for `hotline prompts build` to pre-render: each upper-case sentence and
     question of this catalogue (operator-facing transcript marks and chat help excepted)."""

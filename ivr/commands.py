@@ -14,6 +14,7 @@ import logging
 import secrets
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from functools import partial
@@ -128,6 +129,28 @@ async def _prerender(synthesizer: Synthesizer, texts: list[str]) -> None:
                 await synthesizer.synthesize(text, slow=slow)
 
 
+async def _prewarm_listening(settings: Settings, synthesizer: Synthesizer,
+                             recognizer_factory: Callable[[], Recognizer] | None) -> None:
+    """Free-speech recognisers warmed on a thread of their own at start, on what callers typically
+    say rendered in the robot's voice (the model's language): the first open questions are not
+    seconds late."""
+    if recognizer_factory is None or settings.asr_prewarm <= 0:
+        return
+    from dialogs.prompts import PREWARM_SPEECH
+    from speech.asr import load_configured_model
+
+    model = load_configured_model(settings)
+    if model is None:
+        return
+    try:
+        clips = [await synthesizer.synthesize(text) for text in PREWARM_SPEECH]
+        started = time.monotonic()
+        added = await asyncio.to_thread(model.prewarm, clips, settings.asr_prewarm)
+        log.info("%d free-speech recognisers warmed in %.1f s", added, time.monotonic() - started)
+    except Exception:
+        log.exception("warming the free-speech recognisers failed; they warm on the first calls")
+
+
 async def run_ivr(
     settings: Settings,
     stop: asyncio.Event,
@@ -171,6 +194,7 @@ async def run_ivr(
         reuse_port=worker is not None,  # `serve --workers`: one port, the kernel spreads calls
     )
     prerender = asyncio.create_task(_prerender(synthesizer, static_texts()))
+    prewarm = asyncio.create_task(_prewarm_listening(settings, synthesizer, recognizer_factory))
     # What start-up loaded (model, dictionaries, grammars, prompts) lives as long as the process:
     # keep it out of the garbage collector's full passes, which would otherwise stall every call.
     gc.freeze()
@@ -186,6 +210,7 @@ async def run_ivr(
             log.warning("stopping: %d calls were ended with the restart sentence", ended)
     finally:
         prerender.cancel()
+        prewarm.cancel()
         await service.close()
         if ami is not None:
             await ami.close()

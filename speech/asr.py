@@ -259,15 +259,15 @@ _loaded: dict[Path, SpeechModel] = {}
 _loaded_lock = threading.Lock()
 
 
-def load_model(path: Path | str) -> SpeechModel:
-    """The process-wide `SpeechModel` for `path` (loaded on first use)."""
+def load_model(path: Path | str, *, max_idle_free: int = 16) -> SpeechModel:
+    """The process-wide `SpeechModel` for `path` (loaded on first use, with these options)."""
     key = Path(path).resolve()
     with _loaded_lock:
         model = _loaded.get(key)
         if model is None:
             if not looks_like_model(key):
                 raise ModelError(f"{key} is not a Vosk model directory (no am/final.mdl, conf/model.conf)")
-            model = _loaded[key] = SpeechModel(key)
+            model = _loaded[key] = SpeechModel(key, max_idle_free=max_idle_free)
             log.info("loaded %r", model)
         return model
 
@@ -282,7 +282,7 @@ def load_configured_model(settings: SpeechSettings) -> SpeechModel | None:
     if path is None:
         log.warning(NO_MODEL_MESSAGE)
         return None
-    return load_model(path)
+    return load_model(path, max_idle_free=settings.asr_idle_free)
 
 
 class VoskRecognizer:

@@ -28,6 +28,10 @@ class SpeechSettings(BaseSettings):
     # Words per minute when a caller asked the robot to speak slowly.
     tts_slow_rate: int = 110
     tts_cache_dir: Path = Path("var/tts-cache")  # default: data_dir/tts-cache
+    # Free-speech recognisers (speech.asr): how many are warmed at start (a cold one answers its
+    # first caller seconds late), and how many idle ones are kept (≈ 55 MB each when warm).
+    asr_prewarm: int = Field(default=2, ge=0)
+    asr_idle_free: int = Field(default=16, ge=0)
     # Render processes (speech.tts_pool): how many new sentences render at once; None: one per core.
     tts_workers: int | None = Field(default=None, ge=1)
 
