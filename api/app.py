@@ -17,6 +17,8 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import DBAPIError
 
 from api import console, logmask
+from api.balance_cache import BalanceCache, watch_writes
+from api.balance_fast_lane import BalanceFastLane
 from api.db import ensure_sqlite_dir, make_engine, session_factory, upgrade_engine
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.routes import accounts, calls, campaigns, reference
@@ -57,6 +59,8 @@ def create_app(
     app.state.readings_source = readings_source
     app.state.engine = engine = make_engine(url)
     app.state.sessions = session_factory(engine)
+    app.state.balance_cache = BalanceCache(settings.balance_recheck_seconds)
+    watch_writes(engine, app.state.balance_cache)
     ready = threading.Event()
     lock = threading.Lock()
 
@@ -78,6 +82,7 @@ def create_app(
 
     install_error_handlers(app)
     logmask.install()
+    app.add_middleware(BalanceFastLane)  # a balance already answered, repeated while it holds
     app.add_middleware(RefuseControlChars)  # NUL and other control characters in paths, queries, headers
     v1 = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)  # every refusal: api.schemas.ErrorBody
     v1.include_router(reference.router)

@@ -65,18 +65,14 @@ class Principal:
         return self.kind == "operator"
 
 
-async def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
-    """Bearer token → the IVR service or a named operator; 401 otherwise.
-
-    Why `async`: these checks are a few comparisons; run on the event loop they cost no
-    worker-thread hop (FastAPI runs every plain `def` dependency in a worker thread)."""
+def principal_of(settings: ApiSettings, authorization: str | None) -> Principal:
+    """Bearer token → the IVR service or a named operator; ApiError 401 otherwise."""
     if not authorization:
         raise ApiError(401, "unauthorized", "Missing bearer token (Authorization: Bearer <token>).")
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "unauthorized", "Use Authorization: Bearer <token>.")
-    settings = settings_of(request)
     found: Principal | None = None
     ivr_token = settings.ivr_token.get_secret_value() if settings.ivr_token else None
     if ivr_token and secrets.compare_digest(token.encode(), ivr_token.encode()):
@@ -87,6 +83,14 @@ async def principal(request: Request, authorization: Annotated[str | None, Heade
     if found is None:
         raise ApiError(401, "unauthorized", "Unknown token.")
     return found
+
+
+async def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """Who is calling (see `principal_of`).
+
+    Why `async`: these checks are a few comparisons; run on the event loop they cost no
+    worker-thread hop (FastAPI runs every plain `def` dependency in a worker thread)."""
+    return principal_of(settings_of(request), authorization)
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
@@ -184,6 +188,11 @@ def _lookup_key(request: Request) -> bytes:
     return key
 
 
+def lookup_subject(request: Request, kind: str, text: str) -> str:
+    """What stands for an account or phone in `account_lookups` (a keyed hash, never the number)."""
+    return hmac.new(_lookup_key(request), f"{kind}:{text}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
 def _refuse_enumeration(scope: CallScope, masked: str, why: str) -> ApiError:
     log.warning(
         "enumeration guard: refused %s for %s caller %s (%s)",
@@ -217,7 +226,7 @@ def guard_lookup(
     flood of refused requests cannot use up the limit that real calls share.
     """
     at = now(request)
-    subject = hmac.new(_lookup_key(request), f"{kind}:{text}".encode(), hashlib.sha256).hexdigest()[:40]
+    subject = lookup_subject(request, kind, text)
     facts = facts_of(request)
     if facts.allowed(scope.key, subject):  # asked and allowed before in this call: answered as then
         return

@@ -435,3 +435,17 @@ class DebtOptOut(Base):
     phone: Mapped[str] = mapped_column(String(11), primary_key=True)
     reason: Mapped[str] = mapped_column(String(30))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DataVersion(Base):
+    """A counter the database itself bumps (triggers, migration 0009) on every write that can change
+    a balance: accounts, charges, penalties, payments, services.
+
+    Why: every API process keeps the balances it answered (`api.balance_cache`); one cheap read of
+    this row tells it whether any of them may have changed, whoever wrote (the billing import, another
+    API worker, an operator tool).
+    """
+
+    __tablename__ = "data_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)

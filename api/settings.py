@@ -66,6 +66,10 @@ class ApiSettings(BaseSettings):
     # A console login lasts this long (a shift); open pages refresh every `console_poll_seconds`.
     console_session_minutes: int = 720
     console_poll_seconds: float = 2.0
+    # A balance answered from memory may be this old after another process (the billing import, another
+    # API worker) changed what it is made of; changes made through this process are seen at once.
+    # 0: read the database's data version on every balance request (api.balance_cache).
+    balance_recheck_seconds: float = 1.0
 
     @field_validator("data_dir")
     @classmethod

@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field, StrictFloat, StrictInt, StrictStr
 
 from api import schemas
 from api.accounts import mask_phone, normalize_phone, parse_decimal
+from api.balance_cache import BalanceCache
 from api.capacity import in_worker
 from api.deps import (
     AccountText,
@@ -24,6 +25,7 @@ from api.deps import (
     SessionDep,
     VerifiedAccount,
     call_scope,
+    facts_of,
     local_today,
     lookup_account,
     now,
@@ -93,7 +95,7 @@ def verify_account(
         )
     acc = lookup_account(request, session, _who, account, call_id=body.call_id)
     settings = settings_of(request)
-    return service.verify_call(
+    result = service.verify_call(
         session,
         acc,
         call_id=body.call_id,
@@ -103,9 +105,16 @@ def verify_account(
         today=local_today(request),
         policy=Policy(settings.verify_max_attempts, settings.verify_lock_minutes),
     )
+    if result.verified:  # committed, and a verified call stays verified (api.call_facts)
+        facts_of(request).verify(body.call_id, acc.id)
+    return result
 
 
-@router.get("/{account}/balance", summary="Balance of a month (default: the latest closed month)")
+@router.get(
+    "/{account}/balance",
+    summary="Balance of a month (default: the latest closed month)",
+    response_model=schemas.Balance,
+)
 async def account_balance(
     request: Request,
     account: AccountText,
@@ -113,15 +122,24 @@ async def account_balance(
     who: PrincipalDep,
     call_id: CallIdHeader = None,
     period: Annotated[str | None, Query(description="YYYY-MM")] = None,
-) -> schemas.Balance:
-    """The IVR asks this on most calls: the check and the reads run in one worker-thread hop."""
+) -> Response:
+    """The IVR asks this on most calls: the check and the reads run in one worker-thread hop, and the
+    answer is kept (`api.balance_cache`) for `api.balance_fast_lane` to repeat while it holds."""
     today = local_today(request)
+    cache: BalanceCache = request.app.state.balance_cache
 
-    def work() -> schemas.Balance:
+    def work() -> bytes:
         acc = verified_account(request, session, who, account, call_id)
-        return service.month_balance(session, acc, period, today)
+        key = (account, period, today)
+        kept = cache.answer(key)
+        if kept is not None and kept[0] == acc.id:
+            return kept[1]
+        version = cache.version(session.connection())  # before the figures: never newer than they are
+        body = service.month_balance(session, acc, period, today).model_dump_json().encode()
+        cache.keep(key, version, acc.id, body)
+        return body
 
-    return await in_worker(session, work)
+    return Response(await in_worker(session, work), media_type="application/json")
 
 
 @router.get("/{account}/meters", summary="Meters with their last reading")
