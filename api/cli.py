@@ -26,6 +26,8 @@ from api.db import url_for_humans
 from api.settings import ApiSettings
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from api.demo import DemoAccount
 
 
@@ -44,16 +46,39 @@ def _uvicorn_level() -> str:
 def cmd_api(args: argparse.Namespace, settings: ApiSettings) -> int:
     import uvicorn
 
+    host, port = args.host or settings.api_host, args.port or settings.api_port
+    common = {"host": host, "port": port, "log_level": _uvicorn_level(), "access_log": args.access_log}
+    if args.workers > 1:
+        from sqlalchemy.exc import DBAPIError
+
+        from api.db import ensure_sqlite_dir, upgrade
+
+        ensure_sqlite_dir(settings.database_url)
+        try:  # once here, not N times at once in the workers
+            upgrade(settings.database_url)
+        except DBAPIError:
+            pass  # each worker starts anyway and answers 503 until the database is back (api.app)
+        uvicorn.run("api.cli:worker_app", factory=True, workers=args.workers, **common)
+        return 0
     from api.app import create_app
 
-    app = create_app(settings=settings)
-    uvicorn.run(
-        app,
-        host=args.host or settings.api_host,
-        port=args.port or settings.api_port,
-        log_level=_uvicorn_level(),
-    )
+    uvicorn.run(create_app(settings=settings), **common)
     return 0
+
+
+def worker_app() -> FastAPI:
+    """One worker of `hotline api --workers N`: a process of its own, so logging is set up here again
+    (as `hotline` sets it up) before the app is built from the environment."""
+    import logging
+    import os
+
+    from api.app import create_app
+
+    level = os.environ.get("HOTLINE_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return create_app()
 
 
 @needs_database
@@ -192,6 +217,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("api", help="serve the account API (OpenAPI docs at /docs)")
     p.add_argument("--host", help="default: HOTLINE_API_HOST")
     p.add_argument("--port", type=int, help="default: HOTLINE_API_PORT")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes sharing the port, one per core (default 1; see README, Account API)",
+    )
+    p.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="one log line per request (uvicorn's access log, numbers masked); --no-access-log saves CPU",
+    )
     p.set_defaults(func=cmd_api)
 
     p = sub.add_parser("db", help="database schema")
