@@ -1,13 +1,16 @@
 """Load on `hotline api` (issue 13): the balance path's req/s, p50/p99, CPU per request, and a burst.
 
     .venv/bin/python -m bench.api_load [--seconds 10] [--connections 1,8,64] [--burst 64] [--no-pg]
+                                       [--workers N]
 
 Starts `hotline api` on 127.0.0.1 over a temporary SQLite database filled with the
 demo data (and, when PostgreSQL 15 is installed or `HOTLINE_TEST_PG` names a server,
 once more over a throwaway PostgreSQL database), registers a call from a demo
 account's number, verifies it, then drives `GET /api/v1/accounts/{account}/balance`
 with `X-Call-Id` — what the IVR asks (`ivr/api_client.py` `balance`) — with `wrk`
-(Debian: `apt-get install -y wrk`) for each number of open connections. Printed per
+(Debian: `apt-get install -y wrk`) for each number of open connections, twice: with the
+answers kept in memory as `hotline api` runs (`api.balance_cache`), and with every answer
+computed (HOTLINE_BALANCE_RECHECK_SECONDS=0: the first balance of an account). Printed per
 run: requests per second, p50/p99 latency as wrk saw it, and the server's CPU
 seconds per request (from /proc), so "requests per core-second" is measured even on
 a busy machine. The burst sends N requests at once on N connections (the pool
@@ -60,11 +63,32 @@ def _server_pid(url: str) -> int | None:
     return None
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far."""
+def _stat(pid: int | str) -> list[str]:
+    """/proc/PID/stat's fields after the command name (state, ppid, ...)."""
     with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def _server_root(pid: int) -> int:
+    """The `hotline api` process above a listening worker (itself with one process)."""
+    parent = int(_stat(pid)[1])
+    with contextlib.suppress(OSError), open(f"/proc/{parent}/cmdline", "rb") as f:
+        if b"ivr.cli\0api" in f.read():
+            return parent
+    return pid
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU so far of a process and its children (`--workers N`: all the workers)."""
+    total = 0.0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fields = _stat(pid)
+            if int(pid) == root or int(fields[1]) == root:
+                total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _found(pattern: str, text: str) -> str:
@@ -132,15 +156,33 @@ def prepare(base: str, headers: dict[str, str]) -> str:
     return url
 
 
+# What is measured: answers repeated from memory (api.balance_fast_lane) while the data has not
+# changed, and every answer computed by the route (the version read on every request, so the
+# fast lane never answers): the first balance of an account, or every one after a write.
+SCENARIOS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("answers kept", {}),
+    ("every answer computed (HOTLINE_BALANCE_RECHECK_SECONDS=0)", {"HOTLINE_BALANCE_RECHECK_SECONDS": "0"}),
+)
+
+
 def run(label: str, env: dict[str, str], args: argparse.Namespace) -> None:
     _hotline(env, "demo-data")
-    with api_server(env) as base:
+    for scenario, extra in SCENARIOS:
+        measure(f"{label}, {scenario}", {**env, **extra}, args)
+
+
+def measure(label: str, env: dict[str, str], args: argparse.Namespace) -> None:
+    with api_server(env, "--workers", str(args.workers)) as base:
         headers = {"Authorization": f"Bearer {IVR_TOKEN}"}
         url = prepare(base, headers)
         headers["X-Call-Id"] = CALL_ID
-        pid = _server_pid(base)
+        listening = _server_pid(base)
+        pid = _server_root(listening) if listening else None
         wrk(url, 4, 2, headers)  # warm-up
-        print(f"{label}: GET balance with X-Call-Id, {args.seconds} s per run (wrk, 1 thread)")
+        print(
+            f"{label}: GET balance with X-Call-Id, {args.seconds} s per run (wrk, 1 thread), "
+            f"{args.workers} API process(es), load average {os.getloadavg()[0]:.2f}"
+        )
         print(
             f"  {'connections':>11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} "
             f"{'req per CPU-s':>13} {'non-2xx':>7}"
@@ -156,6 +198,7 @@ def run(label: str, env: dict[str, str], args: argparse.Namespace) -> None:
         statuses, first, last = asyncio.run(burst(url, args.burst, headers))
         shown = ", ".join(f"{code or 'no answer'}: {count}" for code, count in sorted(statuses.items()))
         print(f"  burst of {args.burst} at once: {shown}; first answer {first:.2f} s, last {last:.2f} s")
+        print(f"  load average after: {os.getloadavg()[0]:.2f}")
 
 
 @contextlib.contextmanager
@@ -199,6 +242,7 @@ def main() -> int:
     )
     parser.add_argument("--burst", type=int, default=64, help="requests sent at once at the end")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--workers", type=int, default=1, help="hotline api --workers N (default 1)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)

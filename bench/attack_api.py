@@ -61,12 +61,12 @@ def _hotline(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
 
 
 @contextlib.contextmanager
-def api_server(env: dict[str, str]) -> Iterator[str]:
-    """`hotline api` on a free loopback port; stopped (and waited for) on exit."""
+def api_server(env: dict[str, str], *args: str) -> Iterator[str]:
+    """`hotline api [args]` on a free loopback port; stopped (and waited for) on exit."""
     port = _free_port()
     log = open(Path(env["HOTLINE_DATA_DIR"]) / f"api-{port}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ivr.cli", "api", "--port", str(port)],
+        [sys.executable, "-m", "ivr.cli", "api", "--port", str(port), *args],
         env={**env, "HOTLINE_LOG_LEVEL": "WARNING"},
         cwd=HERE,
         stdout=log,
