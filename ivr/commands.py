@@ -85,6 +85,7 @@ def _speech(settings: Settings) -> tuple[EspeakSynthesizer, Callable[[], Recogni
     from speech.tts import EspeakSynthesizer
 
     synthesizer = EspeakSynthesizer.from_settings(settings)
+    synthesizer.warm()  # the render processes start with the IVR, not on the first caller's sentence
     model = load_configured_model(settings)
     factory: Callable[[], Recognizer] | None = None
     if model is not None:

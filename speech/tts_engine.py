@@ -37,9 +37,13 @@ run through the command, shows what the engine renders).
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import select
 import signal
 import tempfile
+import threading
+import time
 import wave
 from pathlib import Path
 from typing import Any
@@ -87,7 +91,42 @@ def init_worker() -> None:
     IVR's terminal reaches the whole process group; the IVR shuts its workers down itself."""
     global _engine
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _engine = _new_engine()
+    _die_with_parent()
+    try:
+        _engine = _new_engine()
+    except Exception as exc:  # told to the first render, which tries again and raises it there
+        log.warning("tts: the render worker's engine did not start: %s", exc)
+
+
+def _die_with_parent() -> None:
+    """An IVR killed outright (SIGKILL, the OOM killer) runs no clean-up, and its forkserver lives
+    on while any worker does: each worker watches the IVR itself and exits when it is gone."""
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid is None:
+        return
+    ivr = parent.pid
+
+    def watch() -> None:
+        try:
+            gone = os.pidfd_open(ivr)  # readable when the process has exited (Linux ≥ 5.3)
+        except (AttributeError, OSError):
+            while _alive(ivr):
+                time.sleep(1.0)
+        else:
+            select.select([gone], [], [])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="tts-watch-ivr", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def ready() -> int:

@@ -5,6 +5,7 @@ import asyncio
 import os
 import shutil
 import signal
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,22 @@ async def test_close_leaves_no_render_processes(synth):
     assert synth.pool.pids() == []
     assert all(gone(pid) for pid in workers)
     assert await synth.synthesize(balance(9))  # a later render starts them again
+
+
+async def test_no_render_process_outlives_an_ivr_killed_outright(tmp_path):
+    """SIGKILL (the OOM killer, `kill -9`) runs no clean-up in the IVR: its workers must go by themselves."""
+    code = ("import sys; from speech.tts import EspeakSynthesizer; "
+            f"s = EspeakSynthesizer({str(tmp_path)!r}, workers=2); s.render('Проверка связи'); "
+            "print(*s.pool.pids(), flush=True); sys.stdin.read()")
+    ivr = await asyncio.create_subprocess_exec(sys.executable, "-c", code, stdin=asyncio.subprocess.PIPE,
+                                               stdout=asyncio.subprocess.PIPE)
+    try:
+        workers = [int(pid) for pid in (await asyncio.wait_for(ivr.stdout.readline(), 60)).split()]
+        assert workers and not any(gone(pid) for pid in workers)
+    finally:
+        ivr.kill()
+        await ivr.wait()
+    await until(lambda: all(gone(pid) for pid in workers))
 
 
 async def test_a_long_answer_streams_sentence_by_sentence(synth):
