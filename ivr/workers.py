@@ -14,8 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
+
+from speech.tts_pool import default_workers
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +31,23 @@ def worker_command(index: int, *, use_ami: bool) -> list[str]:
     return command + ([] if use_ami else ["--no-ami"])
 
 
+def worker_env(count: int) -> dict[str, str]:
+    """The environment of each worker: the cores shared out for speech synthesis too, so N
+    workers start N × (cores / N) render processes (speech.tts_pool), not N × cores;
+    HOTLINE_TTS_WORKERS set by hand wins."""
+    env = dict(os.environ)
+    env.setdefault("HOTLINE_TTS_WORKERS", str(max(1, default_workers() // count)))
+    return env
+
+
 async def supervise(count: int, stop: asyncio.Event, *, use_ami: bool = True) -> None:
     """Run `count` workers until `stop`; restart any that exits on its own."""
     workers: dict[int, asyncio.subprocess.Process] = {}
 
     async def start(index: int) -> None:
-        workers[index] = await asyncio.create_subprocess_exec(*worker_command(index, use_ami=use_ami))
+        workers[index] = await asyncio.create_subprocess_exec(
+            *worker_command(index, use_ami=use_ami), env=worker_env(count)
+        )
         log.info("IVR worker %d started (pid %d)", index, workers[index].pid)
 
     for index in range(count):
