@@ -189,6 +189,7 @@ class AsteriskSandbox:
         dialer_ami_secret: str | None = None,
         callback_dial: str = "Local/${EXTEN}@callback-resident",
         callback_ring_seconds: int = 30,
+        sip_loopback_contact: str | None = None,
     ):
         self.root = Path(root)
         self.name = name
@@ -209,6 +210,9 @@ class AsteriskSandbox:
         # Where an operator's callback goes once the operator answers (the number is ${EXTEN}).
         self.callback_dial = callback_dial
         self.callback_ring_seconds = callback_ring_seconds
+        # Where the tests' loopback softphone sends its calls (host:port): this Asterisk, or a SIP
+        # proxy in front of it.
+        self.sip_loopback_contact = sip_loopback_contact or f"127.0.0.1:{sip_port}"
         kept = self._load_secrets()
         self.ami_secret = ami_secret or kept.get("ami_secret") or secrets_module.token_urlsafe(18)
         self.console_ami_secret = (
@@ -332,6 +336,7 @@ class AsteriskSandbox:
             "dialer_ami_secret": self.dialer_ami_secret,
             "callback_dial": self.callback_dial,
             "callback_ring_seconds": self.callback_ring_seconds,
+            "loopback_contact": self.sip_loopback_contact,
             "recordings": f"{self.base}/recordings",
         }
         templates = resources.files("telephony") / "asterisk"
