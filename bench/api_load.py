@@ -1,7 +1,7 @@
 """Load on `hotline api` (issue 13): the balance path's req/s, p50/p99, CPU per request, and a burst.
 
     .venv/bin/python -m bench.api_load [--seconds 10] [--connections 1,8,64] [--burst 64] [--no-pg]
-                                       [--workers N]
+                                       [--workers N] [--rate 1000]
 
 Starts `hotline api` on 127.0.0.1 over a temporary SQLite database filled with the
 demo data (and, when PostgreSQL 15 is installed or `HOTLINE_TEST_PG` names a server,
@@ -10,7 +10,8 @@ account's number, verifies it, then drives `GET /api/v1/accounts/{account}/balan
 with `X-Call-Id` — what the IVR asks (`ivr/api_client.py` `balance`) — with `wrk`
 (Debian: `apt-get install -y wrk`) for each number of open connections, twice: with the
 answers kept in memory as `hotline api` runs (`api.balance_cache`), and with every answer
-computed (HOTLINE_BALANCE_RECHECK_SECONDS=0: the first balance of an account). Printed per
+computed (HOTLINE_BALANCE_RECHECK_SECONDS=0: the first balance of an account), and once
+more paced to `--rate` requests a second (wrk's delay(): p99 below saturation). Printed per
 run: requests per second, p50/p99 latency as wrk saw it, and the server's CPU
 seconds per request (from /proc), so "requests per core-second" is measured even on
 a busy machine. The burst sends N requests at once on N connections (the pool
@@ -107,12 +108,23 @@ def _ms(text: str) -> float:
     raise SystemExit(f"not a wrk duration: {text}")
 
 
-def wrk(url: str, connections: int, seconds: int, headers: dict[str, str]) -> dict[str, float]:
-    """One wrk run (one thread: the machine has 2 cores and the server needs one)."""
+def wrk(
+    url: str, connections: int, seconds: int, headers: dict[str, str], pause_ms: int = 0
+) -> dict[str, float]:
+    """One wrk run (one thread: the machine has 2 cores and the server needs one).
+
+    `pause_ms`: each connection waits so long before each request (wrk's `delay()`), so N
+    connections ask at most N × 1000 / pause_ms a second: latency at a set rate, not at saturation.
+    """
     args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(f"function delay() return {pause_ms} end\n")
+        script.flush()
+        if pause_ms:
+            args += ["-s", script.name]
+        out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     found = {
         "rps": float(_found(r"Requests/sec:\s+([0-9.]+)", out)),
         "p50": _ms(_found(r"\s50%\s+(\S+)", out)),
@@ -187,12 +199,15 @@ def measure(label: str, env: dict[str, str], args: argparse.Namespace) -> None:
             f"  {'connections':>11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} "
             f"{'req per CPU-s':>13} {'non-2xx':>7}"
         )
-        for connections in args.connections:
+        runs = [(str(c), c, 0) for c in args.connections]
+        if args.rate:  # 10 connections, each pausing 10,000 / rate ms before a request
+            runs.append((f"10 at ≤{args.rate}/s", 10, max(1, round(10_000 / args.rate))))
+        for shown, connections, pause_ms in runs:
             cpu = _cpu_seconds(pid) if pid else 0.0
-            r = wrk(url, connections, args.seconds, headers)
+            r = wrk(url, connections, args.seconds, headers, pause_ms)
             per_req = (_cpu_seconds(pid) - cpu) / r["requests"] * 1000 if pid and r["requests"] else 0.0
             print(
-                f"  {connections:>11} {r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {per_req:>10.2f} "
+                f"  {shown:>11} {r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {per_req:>10.2f} "
                 f"{1000 / per_req if per_req else 0:>13.0f} {r['non2xx']:>7d}"
             )
         statuses, first, last = asyncio.run(burst(url, args.burst, headers))
@@ -243,6 +258,12 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=64, help="requests sent at once at the end")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     parser.add_argument("--workers", type=int, default=1, help="hotline api --workers N (default 1)")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=1000,
+        help="one more run paced to at most this many requests a second (latency below saturation; 0: none)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
