@@ -99,8 +99,8 @@ def init_worker() -> None:
 
 
 def _die_with_parent() -> None:
-    """An IVR killed outright (SIGKILL, the OOM killer) runs no clean-up, and its forkserver lives
-    on while any worker does: each worker watches the IVR itself and exits when it is gone."""
+    """An IVR killed outright (SIGKILL, the OOM killer) runs no clean-up, and the forkserver lives on
+    while any worker does: each worker watches the IVR itself and exits when it is gone."""
     parent = multiprocessing.parent_process()
     if parent is None or parent.pid is None:
         return

@@ -2,9 +2,11 @@
 
 Why processes: one pyttsx3/espeak-ng engine per process renders one text at a time
 (`speech.tts_engine`), ≈25 sentences a second; twenty callers needing a new sentence at once
-queued behind it for up to 370 ms. N processes render N texts at once. They are started by a
-forkserver that has imported only `speech.tts_engine`: never forked from the IVR process itself,
-which is big and runs threads (a fork would copy locks held by them).
+queued behind it for up to 370 ms. N processes render N texts at once. They are forked by
+multiprocessing's forkserver, never from the IVR process itself, which is big and runs threads
+(a fork would copy locks held by them); `speech.tts_engine` is added to the modules the server
+imports once (others' preloads kept: the server is one per process), so a worker starts in a
+fraction of a second. Where there is no forkserver (not Linux/macOS) they are spawned.
 
 A worker that dies (killed, crashed in espeak-ng) breaks a `ProcessPoolExecutor` for good: the
 renders it was running or holding fail with `SynthesisError`, and the next render gets a new pool.
@@ -21,6 +23,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
 from pathlib import Path
 from typing import TypeVar
 
@@ -37,10 +40,12 @@ def default_workers() -> int:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    if "forkserver" not in multiprocessing.get_all_start_methods():  # not on Windows
+    if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["speech.tts_engine"])  # each worker forks with pyttsx3's module ready
+    preload = list(getattr(forkserver._forkserver, "_preload_modules", None) or ["__main__"])
+    if "speech.tts_engine" not in preload:  # no effect once the server runs: then it is already set
+        context.set_forkserver_preload([*preload, "speech.tts_engine"])
     return context
 
 
