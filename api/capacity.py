@@ -48,14 +48,26 @@ def _gate(sessions: sessionmaker[Session]) -> anyio.Semaphore:
 
 @asynccontextmanager
 async def admitted_session(
-    sessions: sessionmaker[Session], ensure_schema: Callable[[], None], schema_ready: Callable[[], bool]
+    sessions: sessionmaker[Session],
+    ensure_schema: Callable[[], None],
+    schema_ready: Callable[[], bool],
+    *,
+    wait: bool = True,
 ) -> AsyncIterator[Session]:
-    """A session for one request, once admitted; closed off the event loop when it holds a connection."""
+    """A session for one request, once admitted; closed off the event loop when it holds a connection.
+
+    `wait=False`: DatabaseBusy at once when every place is taken (a caller with somewhere else to go)."""
     gate = _gate(sessions)
-    with anyio.move_on_after(ADMIT_SECONDS) as waiting:
-        await gate.acquire()
-    if waiting.cancelled_caught:
-        raise DatabaseBusy
+    if wait:
+        with anyio.move_on_after(ADMIT_SECONDS) as waiting:
+            await gate.acquire()
+        if waiting.cancelled_caught:
+            raise DatabaseBusy
+    else:
+        try:
+            gate.acquire_nowait()
+        except anyio.WouldBlock:
+            raise DatabaseBusy from None
     try:
         if not schema_ready():
             await anyio.to_thread.run_sync(ensure_schema)

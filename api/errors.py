@@ -65,6 +65,23 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+# What a database that is down or unreachable raises: a 503, never a 500.
+DATABASE_DOWN: tuple[type[Exception], ...] = (OperationalError, InterfaceError, DisconnectionError)
+
+
+def database_unavailable(method: str, path: str, exc: Exception) -> JSONResponse:
+    """The 503 `service_unavailable` answer, logged once (also used by `api.balance_fast_lane`)."""
+    log.error(
+        "database unavailable on %s %s: %s",
+        method,
+        path,
+        str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+    )
+    return error_response(
+        503, "service_unavailable", "The account database is unavailable; try again shortly."
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError):
@@ -90,17 +107,9 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def _db_down(request: Request, exc: Exception):
-        log.error(
-            "database unavailable on %s %s: %s",
-            request.method,
-            request.url.path,
-            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-        )
-        return error_response(
-            503, "service_unavailable", "The account database is unavailable; try again shortly."
-        )
+        return database_unavailable(request.method, request.url.path, exc)
 
-    for exc_type in (OperationalError, InterfaceError, DisconnectionError):
+    for exc_type in DATABASE_DOWN:
         app.add_exception_handler(exc_type, _db_down)
 
     async def _busy(request: Request, exc: Exception):

@@ -130,14 +130,7 @@ async def account_balance(
 
     def work() -> bytes:
         acc = verified_account(request, session, who, account, call_id)
-        key = (account, period, today)
-        kept = cache.answer(key)
-        if kept is not None and kept[0] == acc.id:
-            return kept[1]
-        version = cache.version(session.connection())  # before the figures: never newer than they are
-        body = service.month_balance(session, acc, period, today).model_dump_json().encode()
-        cache.keep(key, version, acc.id, body)
-        return body
+        return service.balance_answer(session, cache, acc, account, period, today)
 
     return Response(await in_worker(session, work), media_type="application/json")
 

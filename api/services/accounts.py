@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from api import readings, schemas
 from api.accounts import parse_decimal
 from api.balance import balance, parse_period, resolve_period
+from api.balance_cache import BalanceCache
 from api.errors import ApiError
 from api.models import Account, Meter, Reading
 from api.promotion import current_promotion, participation
@@ -187,6 +188,21 @@ def month_balance(session: Session, acc: Account, period: str | None, today: dat
             404, "period_not_found", f"No charges on record for {period or 'the latest closed month'}."
         )
     return balance(session, acc, resolved, today)
+
+
+def balance_answer(
+    session: Session, cache: BalanceCache, acc: Account, text: str, period: str | None, today: date
+) -> bytes:
+    """`month_balance` as JSON: the answer kept for (text, period, today) while its data version
+    stands, else computed and kept (see `api.balance_cache`). The caller has checked who may read it."""
+    key = (text, period, today)
+    kept = cache.answer(key)
+    if kept is not None and kept[0] == acc.id:
+        return kept[1]
+    version = cache.version(session.connection())  # before the figures: never newer than they are
+    body = month_balance(session, acc, period, today).model_dump_json().encode()
+    cache.keep(key, version, acc.id, body)
+    return body
 
 
 def promotion_status(session: Session, acc: Account, today: date) -> schemas.Participation:
