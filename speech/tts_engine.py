@@ -149,22 +149,26 @@ def render(text: str, voice: str, rate: int, cache_path: Path) -> tuple[bytes, b
 
 
 def _espeak(engine: Any, text: str, voice: str, rate: int, tmp_dir: Path) -> bytes:
+    """One text; a render that came back without a sample (seen once, in a worker's first render
+    on a machine loaded far past its cores) is tried once more before it counts as a failure."""
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".espeak-", suffix=".wav", dir=tmp_dir)
-    os.close(fd)
-    try:
-        _check_voice(engine, voice)
-        engine.setProperty("voice", voice)
-        engine.setProperty("rate", rate)
-        _settle()
-        engine.save_to_file(text, tmp)
-        engine.runAndWait()
-        pcm, native_rate = read_wav(Path(tmp))
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    if not pcm:
-        raise SynthesisError(f"espeak-ng produced no audio for {text[:60]!r}")
-    return to_phone(pcm, native_rate)
+    _check_voice(engine, voice)
+    for attempt in (1, 2):
+        fd, tmp = tempfile.mkstemp(prefix=".espeak-", suffix=".wav", dir=tmp_dir)
+        os.close(fd)
+        try:
+            engine.setProperty("voice", voice)
+            engine.setProperty("rate", rate)
+            _settle()
+            engine.save_to_file(text, tmp)
+            engine.runAndWait()
+            pcm, native_rate = read_wav(Path(tmp))
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        if pcm:
+            return to_phone(pcm, native_rate)
+        log.warning("tts: espeak-ng gave no audio for %r (attempt %d)", text[:60], attempt)
+    raise SynthesisError(f"espeak-ng produced no audio for {text[:60]!r}")
 
 
 def _check_voice(engine: Any, voice: str) -> None:
