@@ -69,9 +69,14 @@ class ForkedWorker:
     async def wait(self) -> int:
         """Until the process exits: its sentinel becomes readable (no thread blocked in join)."""
         loop = asyncio.get_running_loop()
-        ended = loop.create_future()
+        ended: asyncio.Future[None] = loop.create_future()
         sentinel = self.process.sentinel
-        loop.add_reader(sentinel, lambda: ended.done() or ended.set_result(None))
+
+        def readable() -> None:
+            if not ended.done():
+                ended.set_result(None)
+
+        loop.add_reader(sentinel, readable)
         try:
             await ended
         finally:
