@@ -14,8 +14,10 @@ computed (HOTLINE_BALANCE_RECHECK_SECONDS=0: the first balance of an account), a
 more paced to `--rate` requests a second (wrk's delay(): p99 below saturation). Printed per
 run: requests per second, p50/p99 latency as wrk saw it, and the server's CPU
 seconds per request (from /proc), so "requests per core-second" is measured even on
-a busy machine. The burst sends N requests at once on N connections (the pool
-deadlock of issue 13: 0 answers for 20 s, then 500s) and prints what came back.
+a busy machine, and how long the server's event loop was ready to run but waited for a
+CPU (ms per second of the run, /proc/PID/schedstat). The burst sends N requests at once
+on N connections (the pool deadlock of issue 13: 0 answers for 20 s, then 500s) and prints
+what came back.
 """
 
 from __future__ import annotations
@@ -79,17 +81,35 @@ def _server_root(pid: int) -> int:
     return pid
 
 
-def _cpu_seconds(root: int) -> float:
-    """User + system CPU so far of a process and its children (`--workers N`: all the workers)."""
-    total = 0.0
+def _family(root: int) -> list[str]:
+    """The process and its children (`--workers N`: all the workers)."""
+    found = []
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+        if pid.isdigit():
+            with contextlib.suppress(OSError):
+                if int(pid) == root or int(_stat(pid)[1]) == root:
+                    found.append(pid)
+    return found
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU so far of a process and its children."""
+    total = 0
+    for pid in _family(root):
         with contextlib.suppress(OSError):
             fields = _stat(pid)
-            if int(pid) == root or int(fields[1]) == root:
-                total += int(fields[11]) + int(fields[12])
+            total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_waited(root: int) -> float:
+    """Seconds the main threads (the event loops) of a process and its children were ready to run
+    but waited for a CPU (/proc/PID/schedstat): on a shared machine, what the tail latency is made of."""
+    total = 0
+    for pid in _family(root):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/schedstat") as f:
+            total += int(f.read().split()[1])
+    return total / 1e9
 
 
 def _found(pattern: str, text: str) -> str:
@@ -197,18 +217,20 @@ def measure(label: str, env: dict[str, str], args: argparse.Namespace) -> None:
         )
         print(
             f"  {'connections':>11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} "
-            f"{'req per CPU-s':>13} {'non-2xx':>7}"
+            f"{'req per CPU-s':>13} {'non-2xx':>7} {'waited for a CPU':>16}"
         )
         runs = [(str(c), c, 0) for c in args.connections]
         if args.rate:  # 10 connections, each pausing 10,000 / rate ms before a request
             runs.append((f"10 at ≤{args.rate}/s", 10, max(1, round(10_000 / args.rate))))
         for shown, connections, pause_ms in runs:
             cpu = _cpu_seconds(pid) if pid else 0.0
+            waited = _cpu_waited(pid) if pid else 0.0
             r = wrk(url, connections, args.seconds, headers, pause_ms)
             per_req = (_cpu_seconds(pid) - cpu) / r["requests"] * 1000 if pid and r["requests"] else 0.0
+            waited = (_cpu_waited(pid) - waited) / args.seconds * 1000 if pid else 0.0
             print(
                 f"  {shown:>11} {r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {per_req:>10.2f} "
-                f"{1000 / per_req if per_req else 0:>13.0f} {r['non2xx']:>7d}"
+                f"{1000 / per_req if per_req else 0:>13.0f} {r['non2xx']:>7d} {waited:>11.0f} ms/s"
             )
         statuses, first, last = asyncio.run(burst(url, args.burst, headers))
         shown = ", ".join(f"{code or 'no answer'}: {count}" for code, count in sorted(statuses.items()))
