@@ -1,8 +1,9 @@
 """Balances this process has answered, kept until the data they are made of may have changed.
 
-Why: the IVR asks the same account's balance several times a call, and every call of the day asks
-one of a few thousand accounts; computing it (four statements, a worker-thread hop) was most of
-the balance path's CPU (issue 13). An answer is kept with the database's data version (the row
+Why: computing a balance (four statements, a worker-thread hop) was most of the balance path's
+CPU (issue 13), and the same answer is asked again — by the same call (the caller asks once more, a
+reminder call then the balance topic) and by later calls about the same account — until the
+billing changes it. An answer is kept with the database's data version (the row
 `data_version`, bumped by triggers on every write a balance depends on, migration 0009) read
 *before* its figures, so a kept answer is never older than its version says. It is served while
 that version is still the current one:
