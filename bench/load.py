@@ -173,6 +173,9 @@ async def serve(mode: str, port: int, model_path: Path, prewarm: int = 0) -> Non
 
     server = AudioSocketServer(handler, "127.0.0.1", port, warmup=0)
     await server.start()
+    import gc
+
+    gc.freeze()  # as `hotline serve` does: what start-up loaded stays out of the full GC passes
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the driver closes it
     await server.close()
