@@ -19,8 +19,9 @@ Modes (what the server does):
 for before/after figures; the driver and its measurements stay the same.
 
 Prints a table: end of the caller's speech → first robot audio (p50/p95) for spoken answers
-(closed and open apart), key → first robot audio, robot frames arriving > 60 ms late, the
-server's CPU (% of one core) and RSS. Asserts nothing.
+(closed and open apart, and the closed ones again as yes/no and numbers), key → first robot
+audio, robot frames arriving > 60 ms late, the server's CPU (% of one core) and RSS. Asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -246,6 +247,8 @@ def _baseline_handler(model, synth, prompts):
 @dataclass
 class Figures:
     closed: list[float] = field(default_factory=list)  # seconds, end of speech → robot audio
+    yes_no: list[float] = field(default_factory=list)  # the closed ones apart: a yes/no word
+    digits: list[float] = field(default_factory=list)  # and three numbers
     open: list[float] = field(default_factory=list)
     keys: list[float] = field(default_factory=list)
     unanswered: int = 0  # the robot did not answer within 5 s (its no-input timer answered later)
@@ -386,6 +389,8 @@ class Caller:
                 if not keyed and any(started < t < ended for t in self.robot_voiced_at[-200:]):
                     f.cut_in += 1
                 bucket.append(answered - ended)
+                if not keyed and kind in ("yes_no", "digits"):
+                    getattr(f, kind).append(answered - ended)
                 if os.environ.get("BENCH_LOAD_TRACE"):
                     print(f"call {self.index} turn {turn} {kind}{' keyed' if keyed else ''}:"
                           f" {(answered - ended) * 1000:.0f} ms", file=sys.stderr)
@@ -520,6 +525,8 @@ def _measure(server: subprocess.Popen, mode: str, calls: int, seconds: float, wa
     return {
         "mode": mode, "calls": calls, "code": str(code) if code else "this checkout",
         "closed": (pct(figures.closed, 0.5), pct(figures.closed, 0.95)),
+        "yes_no": (pct(figures.yes_no, 0.5), pct(figures.yes_no, 0.95)),
+        "digits": (pct(figures.digits, 0.5), pct(figures.digits, 0.95)),
         "open": (pct(figures.open, 0.5), pct(figures.open, 0.95)),
         "keys": (pct(figures.keys, 0.5), pct(figures.keys, 0.95)),
         "answers": len(spoken) + len(figures.keys), "unanswered": figures.unanswered,
@@ -555,7 +562,7 @@ def main() -> int:
         asyncio.run(serve(args.serve, args.port, model, args.prewarm or 0))
         return 0
     print(f"{'mode':9} {'code':14} {'N':>3} | closed p50/p95 | open p50/p95 | keys p50/p95 |"
-          f" unanswered cut-in | late frames | CPU % | RSS MB | calls")
+          f" unanswered cut-in | late frames | CPU % | RSS MB | calls | closed: yes/no, number p50/p95")
     for mode in args.mode.split(","):
         for calls in (int(n) for n in args.calls.split(",")):
             prewarm = calls if args.prewarm is None else args.prewarm
@@ -565,7 +572,8 @@ def main() -> int:
             print(f"{mode:9} {code:14} {calls:3d} |   {r['closed'][0]} /{r['closed'][1]} ms |"
                   f"  {r['open'][0]} /{r['open'][1]} |  {r['keys'][0]} /{r['keys'][1]} |"
                   f" {r['unanswered']:10d} {r['cut_in']:6d} | {r['late']:5d}/{r['robot_frames']:<6d}|"
-                  f" {r['cpu']:5.0f} | {r['rss']:6.0f} | {r['calls_done']} ({r['failed']} failed)",
+                  f" {r['cpu']:5.0f} | {r['rss']:6.0f} | {r['calls_done']} ({r['failed']} failed) |"
+                  f" {r['yes_no'][0]} /{r['yes_no'][1]}, {r['digits'][0]} /{r['digits'][1]} ms",
                   flush=True)
     return 0
 
