@@ -338,7 +338,6 @@ class VoskRecognizer:
         self._last_partial = ""
         self._heard = False  # a partial was reported in this utterance
         self._complete: Completeness | None = None
-        self._probed = False  # this pause's words were settled already
 
     @property
     def grammar(self) -> list[str] | None:
@@ -354,7 +353,6 @@ class VoskRecognizer:
         # A closed question (it says what a whole answer is) ends sooner: its short answers («да»)
         # are over before the decoder's first partial; an open one keeps the usual pause.
         self._base_ms = self._closed_ms if complete is not None else self._hangover_ms
-        self._probed = False
         if self._endpointer is not None:
             self._endpointer.reset()
             self._endpointer.hangover_ms = self._base_ms
@@ -371,12 +369,6 @@ class VoskRecognizer:
             self._buffer += step.audio
             if step.stopped:
                 return await self._end_utterance()
-            if endpointer.silent_ms == 0:
-                self._probed = False
-            elif (self._complete is not None and not self._probed and endpointer.speaking
-                  and endpointer.silent_ms >= self._closed_ms and endpointer.hangover_ms > self._closed_ms):
-                self._probed = True
-                return await self._probe()
         if len(self._buffer) < self._chunk_bytes:
             return None
         chunk = bytes(self._buffer)
@@ -401,24 +393,6 @@ class VoskRecognizer:
             return None
         result = await asyncio.get_running_loop().run_in_executor(self._executor, self._finish, chunk)
         return result if (result.text or heard) else None
-
-    async def _probe(self) -> Recognition | None:
-        """A pause in an answer not yet whole (by its partial, which lags the voice): the words so
-        far are settled now rather than after the long pause. Whole → the answer, at once; not
-        whole (a pause inside «ноль ноль один… сто десять») → kept, and the utterance goes on."""
-        chunk = bytes(self._buffer)
-        self._buffer.clear()
-        result = await asyncio.get_running_loop().run_in_executor(self._executor, self._settle, chunk)
-        if result is None:
-            return None
-        if result.kind == "final":
-            if self._endpointer is not None:
-                self._endpointer.reset()
-                self._endpointer.hangover_ms = self._base_ms
-            self._heard, self._last_partial = False, ""
-            return result
-        self._note(result)
-        return result
 
     def _note(self, result: Recognition) -> None:
         """A partial that is a whole answer ends the utterance at a short pause; one that is not
@@ -502,38 +476,6 @@ class VoskRecognizer:
             if partial and partial != self._last_partial:
                 self._last_partial = partial
                 return Recognition("partial", partial)
-            return None
-
-    def _settle(self, chunk: bytes) -> Recognition | None:
-        """Finalise what was said so far: the whole answer if `complete` says so (the utterance
-        ends), else its words are carried and a partial of them returned (it goes on)."""
-        with self._lock:
-            rec = self._ready()
-            complete = self._complete
-            if rec is None or complete is None:
-                return None
-            audio = self._resampler.process(chunk)
-            try:
-                if audio and rec.AcceptWaveform(audio):
-                    self._carried.append(json.loads(rec.Result()).get("text", ""))
-                self._carried.append(json.loads(rec.FinalResult()).get("text", ""))
-            except Exception:
-                self._failed = True
-                raise
-            self._dirty = False
-            self._carried = [t for t in self._carried if t]
-            text = " ".join(self._carried)
-            try:
-                whole = bool(text) and bool(complete(text))
-            except Exception:
-                log.exception("the question's completeness check failed on %r", text)
-                whole = False
-            if whole:
-                self._carried = []
-                return Recognition("final", text)
-            if text and text != self._last_partial:
-                self._last_partial = text
-                return Recognition("partial", text)
             return None
 
     def _finish(self, chunk: bytes) -> Recognition:

@@ -435,21 +435,3 @@ async def test_prewarmed_free_recognisers_serve_the_first_open_questions(ko_mode
     assert finals(await run(rec, speech + silence(600)))  # it decodes on a prewarmed one...
     assert model.idle_recognizers == 1  # ...taken from the pool, not built
     rec.close()
-
-
-async def test_a_whole_answer_ends_at_the_short_pause_though_its_partial_lags(model, speech):
-    """The decoder's partial shows a number's last word 150–300 ms after the voice: at the short
-    pause the words so far are settled, and being whole they are the answer at once."""
-    spoken = without_trailing_silence(speech)
-    audio = silence(300) + spoken + silence(2000)
-    plain = model.recognizer()
-    plain.set_grammar(DIGITS)
-    _, heard = await frames_until_final(plain, audio)
-    words = len(heard.split())
-    rec = model.recognizer()
-    rec.set_grammar(DIGITS, complete=lambda text: len(text.split()) >= words)
-    at, text = await frames_until_final(rec, audio)
-    assert len(text.split()) >= words and set(text.split()) <= set(DIGITS)
-    assert at is not None and at * 20 - 300 - len(spoken) // 16 <= 200 + 60  # the pause, the tail
-    for r in (plain, rec):
-        r.close()
