@@ -67,6 +67,15 @@ def _start(env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
     )
 
 
+def _stop(supervisor: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as a service manager stops it; killed (returncode left unset) if it hangs."""
+    supervisor.send_signal(signal.SIGTERM)
+    try:
+        supervisor.wait(60)
+    except subprocess.TimeoutExpired:
+        supervisor.kill()
+
+
 async def test_a_killed_worker_takes_only_its_calls_and_new_calls_are_answered(tmp_path):
     port = _free_port()
     env = {
@@ -116,11 +125,7 @@ async def test_a_killed_worker_takes_only_its_calls_and_new_calls_are_answered(t
             for peer in peers:
                 await peer.close()
     finally:
-        supervisor.send_signal(signal.SIGTERM)
-        try:
-            supervisor.wait(60)
-        except subprocess.TimeoutExpired:
-            supervisor.kill()
+        _stop(supervisor)
     assert supervisor.returncode is not None
 
 
@@ -178,9 +183,5 @@ async def test_shared_model_workers_are_forked_with_the_model_loaded_once(tmp_pa
         restarted = (_listening(port) - set(workers)).pop()
         assert _shared_mb(restarted) > 300
     finally:
-        supervisor.send_signal(signal.SIGTERM)
-        try:
-            supervisor.wait(60)
-        except subprocess.TimeoutExpired:
-            supervisor.kill()
+        _stop(supervisor)
     assert supervisor.returncode is not None
