@@ -25,15 +25,27 @@ def _free_port() -> int:
 
 
 def _children(pid: int) -> list[int]:
+    """Children of every thread of `pid`; a thread (or the process) gone while we look counts none."""
     found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
     return found
 
 
 def _socket_inodes(pid: int) -> set[int]:
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
+    inodes: set[int] = set()
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # the worker was killed meanwhile
+        return inodes
+    for fd in fds:
         try:
             target = os.readlink(fd)
         except OSError:

@@ -32,10 +32,11 @@ def loudness(pcm: bytes) -> float:
 
 
 def gone(pid: int) -> bool:
-    """No such process, or one that has exited and waits only to be reaped."""
+    """No such process, or one that has exited and waits only to be reaped. A process reaped between
+    opening its stat file and reading it answers ESRCH (ProcessLookupError), not ENOENT."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
         return True
 
 
