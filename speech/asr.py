@@ -369,7 +369,7 @@ class VoskRecognizer:
             self._buffer += step.audio
             if step.stopped:
                 return await self._end_utterance()
-        if len(self._buffer) < self._chunk_bytes:
+        if len(self._buffer) < self._chunk_bytes and not (self._buffer and self._pausing()):
             return None
         chunk = bytes(self._buffer)
         self._buffer.clear()
@@ -377,6 +377,14 @@ class VoskRecognizer:
         if result is not None:
             self._note(result)
         return result
+
+    def _pausing(self) -> bool:
+        """In a pause of a closed question's answer: decode every frame, not every `chunk_ms`.
+        The decoder shows a number's last word only 100–300 ms of audio after the voice; read
+        each frame, the partial that makes the answer whole ends it up to a chunk sooner."""
+        endpointer = self._endpointer
+        return (self._complete is not None and endpointer is not None and endpointer.speaking
+                and endpointer.silent_ms > 0)
 
     async def flush(self) -> Recognition:
         result = await self._end_utterance()

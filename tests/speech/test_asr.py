@@ -360,6 +360,25 @@ async def test_silence_is_not_decoded(model, speech):
         rec.close()
 
 
+async def test_a_closed_answers_pause_is_decoded_frame_by_frame(model, speech):
+    """The decoder shows a number's last word 100–300 ms of audio after the voice: in the pause
+    of a closed question's answer every 20 ms frame is decoded, so the partial that makes it whole
+    (and ends it) is not held back by a 100 ms chunk. An open question's pause keeps the chunks."""
+    spoken = without_trailing_silence(speech)
+    chunks = {}
+    for closed in (True, False):
+        with CountingExecutor() as pool:
+            rec = model.recognizer(executor=pool)
+            rec.set_grammar(DIGITS, complete=(lambda text: False) if closed else None)
+            await run(rec, silence(300) + spoken)
+            during_speech = pool.jobs
+            await run(rec, silence(200))  # a pause inside the answer, shorter than its hangover
+            chunks[closed] = pool.jobs - during_speech
+            rec.close()
+    assert chunks[True] >= 9  # ten 20 ms frames of pause, each decoded (one may end a chunk)
+    assert chunks[False] <= 3  # 200 ms in 100 ms chunks
+
+
 async def test_questions_reuse_recognisers_instead_of_rebuilding_graphs(ko_model_path, speech):
     model = SpeechModel(ko_model_path)  # its own pool
     built = []
