@@ -54,9 +54,10 @@ async def test_no_wait_about_the_promotion_goes_on_instead_of_hanging_up(api):
 
 
 async def test_hello_alone_is_asked_again_not_taken_for_a_goodbye(api):
+    # «алло» is the caller checking the line: answered, and the question asked again.
     await converse(api.backend, [
         ("что вас интересует", "алло здравствуйте"),
-        (("Извините, я не понял.", "Спросите, например"), "спасибо"),
+        (("Да, я вас слышу.", "что вас интересует"), "спасибо"),
         ("не понял", "баланс"),
         (OWN_ACCOUNT, None),
     ], caller=PHONE)
@@ -470,6 +471,20 @@ async def test_are_you_there_is_answered_without_counting_a_miss(api):
         (("Я автоматический помощник", "Если нужен человек, скажите: оператор.", "что вас интересует"),
          "ну тогда баланс"),
         (OWN_ACCOUNT, None),
+    ], caller=PHONE)
+    assert not talk.said("Извините, я не понял.")
+
+
+async def test_a_bare_hello_is_a_caller_checking_the_line(api):
+    """«Алло?» alone — the first thing many callers say, and again when the robot pauses — is the
+    caller checking the line, not a request the robot failed to understand."""
+    talk = await converse(api.backend, [
+        ("что вас интересует", "алло алло"),
+        (("Да, я вас слышу.", "что вас интересует"), "алё это горводоканал"),
+        (("Да, я вас слышу.", "что вас интересует"), "сколько платить"),
+        (OWN_ACCOUNT, "алло"),
+        (("Да, я вас слышу.", OWN_ACCOUNT), "алло да"),
+        ("Сейчас к оплате", None),
     ], caller=PHONE)
     assert not talk.said("Извините, я не понял.")
 
