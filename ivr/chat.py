@@ -8,6 +8,11 @@ pretend caller confirms (readings at the pretend `--at` date); in the hotline's 
 would be 24 accounts nobody has and readings the billing export would send. So it uses
 `$HOTLINE_DATA_DIR/chat-demo.sqlite3` unless `--database URL` names another, and whatever
 database it uses, its readings are marked `chat`, which the export never sends.
+
+Why its own database starts afresh on every run (unless `--keep`): each chat is a new pretend
+call on the demo data as documented. Kept, one conversation's confirmed reading changed what the
+next one heard, and the look-up and verification limits — counted at the pretend `--at` time,
+which never moves — refused every account question after a few dozen scripted chats.
 """
 
 from __future__ import annotations
@@ -61,6 +66,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "never HOTLINE_DATABASE_URL; filled with the demo accounts when its demo account is missing)",
     )
     chat.add_argument(
+        "--keep",
+        action="store_true",
+        help="go on with the previous chat's data (its readings, callbacks, look-up limits) instead of "
+        f"fresh demo data in $HOTLINE_DATA_DIR/{CHAT_DATABASE}; a --database is always kept",
+    )
+    chat.add_argument(
         "--at",
         default=None,
         metavar="YYYY-MM-DDTHH:MM",
@@ -83,6 +94,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     options = settings.dialog_options(clock=(lambda: at) if at else None)
     sys.stdout.write(chat_help())
 
+    if args.database_url is None and not args.keep:
+        forget_own_database(settings)
+
     async def session() -> str:
         backend = await demo_backend(settings, chat_database_url(settings, args.database_url), at=at)
         try:
@@ -95,14 +109,23 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def forget_own_database(settings: Settings) -> None:
+    """Remove the chat's own SQLite file (and its WAL side files): the next run writes fresh demo data."""
+    own = settings.data_dir / CHAT_DATABASE
+    for path in (own, own.with_name(own.name + "-wal"), own.with_name(own.name + "-shm")):
+        path.unlink(missing_ok=True)
+
+
 async def demo_backend(settings: Settings, database_url: str, *, at: datetime | None = None) -> ApiClient:
     """The real account API in-process (no server, no port) over `database_url`, filled with the
     demo data when its demo account is missing; readings it stores are marked `chat`."""
     import httpx
+    from sqlalchemy import select
 
     from api.app import create_app
-    from api.db import ensure_sqlite_dir, url_for_humans
+    from api.db import ensure_sqlite_dir, migrated_session, url_for_humans
     from api.demo import fill
+    from api.models import Account
     from ivr.api_client import ApiClient
 
     token = secrets.token_urlsafe(16)  # the chat's own: the real IVR token is not needed here
@@ -111,11 +134,14 @@ async def demo_backend(settings: Settings, database_url: str, *, at: datetime | 
     clock = (lambda: at.astimezone(UTC)) if at else None
     app = create_app(database_url, settings=api_settings, clock=clock, readings_source=READINGS_SOURCE)
     client = ApiClient("http://hotline-api", token, transport=httpx.ASGITransport(app=app))
-    if await client.account(DEMO_ACCOUNT) is None:
-        zone = settings.zone
-        today = (at or datetime.now(zone)).astimezone(zone).date()
-        with app.state.sessions() as session:
-            fill(session, today, zone)
+    number, suffix = DEMO_ACCOUNT.split("-")
+    with migrated_session(database_url) as session:
+        # Looked at directly, not through the API: an account question there counts against the
+        # enumeration guard's limits, which belong to the pretend caller.
+        demo = select(Account.id).where(Account.number == number, Account.suffix == int(suffix))
+        if session.scalar(demo) is None:
+            zone = settings.zone
+            fill(session, (at or datetime.now(zone)).astimezone(zone).date(), zone)
             session.commit()
-        sys.stdout.write(f"[demo data written to {url_for_humans(database_url)}]\n")
+            sys.stdout.write(f"[demo data written to {url_for_humans(database_url)}]\n")
     return client

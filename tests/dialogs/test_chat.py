@@ -100,3 +100,71 @@ def test_the_chat_keeps_to_its_own_database_and_its_readings_are_never_exported(
         assert session.query(Account).count() == 24  # the demo, written once
         exported = readings_rows(session, date(2025, 11, 1), settings.zone)
     assert call not in {cell for row in exported for cell in row}
+
+
+def _many_earlier_lookups(url: str, at_local: str, zone) -> None:
+    """What a few dozen earlier scripted chats at the same pretend `--at` time leave behind: look-ups
+    counted at that time (the pretend clock never moves, so they never fall out of the window)."""
+    from datetime import UTC, datetime
+
+    from api.db import migrated_session
+    from api.models import AccountLookup
+
+    at = datetime.fromisoformat(at_local).replace(tzinfo=zone).astimezone(UTC)
+    with migrated_session(url) as session:
+        session.add_all(
+            AccountLookup(scope=f"call:earlier-{i}", subject=f"s{i}", kind="phone", known=True, allowed=True,
+                          caller="79001110011", masked="7900***0011", at=at)
+            for i in range(100)
+        )
+        session.commit()
+
+
+def test_every_chat_is_a_new_call_on_fresh_demo_data(tmp_path, monkeypatch, capsys):
+    """Chats piped one after another at the same `--at`: each one hears the demo data as documented,
+    never the limits or readings an earlier chat left; `--keep` goes on with them."""
+    from ivr.chat import chat_database_url
+    from ivr.cli import main
+    from ivr.settings import Settings
+
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    at = "2025-11-20T12:00"
+    talk = "сколько там у меня набежало\nда\nнет\nдо свидания\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(talk))
+    assert main(["chat", "--at", at]) == 0
+    assert "robot> Сейчас к оплате" in capsys.readouterr().out
+    settings = Settings.from_env()
+    _many_earlier_lookups(chat_database_url(settings), at, settings.zone)
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(talk))
+    assert main(["chat", "--at", at]) == 0
+    fresh = capsys.readouterr().out
+    assert "[demo data written to" in fresh
+    assert "robot> Сейчас к оплате" in fresh and fresh.rstrip().endswith("[call ended: completed]")
+
+    _many_earlier_lookups(chat_database_url(settings), at, settings.zone)
+    monkeypatch.setattr("sys.stdin", io.StringIO(talk))
+    assert main(["chat", "--at", at, "--keep"]) == 0
+    kept = capsys.readouterr().out
+    assert "[demo data written to" not in kept
+    assert "robot> Сейчас к оплате" not in kept  # the earlier look-ups still count: the guard refuses
+
+
+async def test_looking_for_the_demo_account_counts_no_lookup(tmp_path):
+    """The chat checks its database for the demo account directly: the API's enumeration guard
+    counts only what the pretend caller asks."""
+    from datetime import datetime
+
+    from api.db import migrated_session
+    from api.models import AccountLookup
+    from ivr.chat import demo_backend
+    from ivr.settings import Settings
+
+    settings = Settings.from_env()
+    url = f"sqlite:///{tmp_path / 'chat.db'}"
+    at = datetime(2025, 11, 20, 12, 0, tzinfo=settings.zone)
+    for _ in range(2):  # written, then found
+        backend = await demo_backend(settings, url, at=at)
+        await backend.aclose()
+    with migrated_session(url) as session:
+        assert session.query(AccountLookup).count() == 0
