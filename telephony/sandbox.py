@@ -13,6 +13,7 @@ import contextlib
 import logging
 import math
 import os
+import random
 import secrets as secrets_module
 import shutil
 import signal
@@ -140,11 +141,33 @@ def _remove_chroot(path: Path) -> None:
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as s:
+    """A TCP port on 127.0.0.1 that nobody listens on right now, below the kernel's ephemeral range.
+
+    Why not the kernel's pick (bind to port 0): that is an ephemeral port, which any outgoing
+    connection on the machine may take between this check and the listener's bind ("address
+    already in use" under load). Below the range only another listener can take it.
+    """
+    low = _ephemeral_low()
+    for _ in range(64):
+        port = random.randrange(max(1024, low - 20000), low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # nothing free below the range: the kernel's pick
         s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        picked: int = s.getsockname()[1]
+        return picked
+
+
+def _ephemeral_low() -> int:
+    """The first port the kernel hands to outgoing connections (32768 on Linux by default)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def write_hold_music(path: Path, seconds: float = 8.0) -> None:

@@ -89,3 +89,18 @@ def test_test_caller_scripts_are_checked():
         testcall.keys("12;3")
     with pytest.raises(ValueError):
         testcall.script("x1")
+
+
+def test_free_ports_are_below_the_range_outgoing_connections_take():
+    """A port from the kernel's ephemeral range could be taken by any outgoing connection between
+    the pick and the listener's bind (a failover test's IVR once found its port in use)."""
+    import socket
+
+    from telephony.sandbox import _ephemeral_low, free_port
+
+    low = _ephemeral_low()
+    for _ in range(20):
+        port = free_port()
+        assert 1024 <= port < low
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))  # and really free
