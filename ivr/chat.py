@@ -23,6 +23,7 @@ import logging
 import secrets
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from api.settings import ApiSettings
@@ -80,9 +81,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     chat.set_defaults(func=cmd_chat)
 
 
+def own_database(settings: Settings) -> Path:
+    """The chat's own SQLite file."""
+    return settings.data_dir / CHAT_DATABASE
+
+
 def chat_database_url(settings: Settings, explicit: str | None = None) -> str:
     """The database the chat talks to: the one named explicitly, else its own demo file."""
-    return explicit or f"sqlite:///{settings.data_dir / CHAT_DATABASE}"
+    return explicit or f"sqlite:///{own_database(settings)}"
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -111,7 +117,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 def forget_own_database(settings: Settings) -> None:
     """Remove the chat's own SQLite file (and its WAL side files): the next run writes fresh demo data."""
-    own = settings.data_dir / CHAT_DATABASE
+    own = own_database(settings)
     for path in (own, own.with_name(own.name + "-wal"), own.with_name(own.name + "-shm")):
         path.unlink(missing_ok=True)
 
@@ -122,8 +128,9 @@ async def demo_backend(settings: Settings, database_url: str, *, at: datetime | 
     import httpx
     from sqlalchemy import select
 
+    from api.accounts import parse_account
     from api.app import create_app
-    from api.db import ensure_sqlite_dir, migrated_session, url_for_humans
+    from api.db import ensure_sqlite_dir, url_for_humans
     from api.demo import fill
     from api.models import Account
     from ivr.api_client import ApiClient
@@ -134,11 +141,14 @@ async def demo_backend(settings: Settings, database_url: str, *, at: datetime | 
     clock = (lambda: at.astimezone(UTC)) if at else None
     app = create_app(database_url, settings=api_settings, clock=clock, readings_source=READINGS_SOURCE)
     client = ApiClient("http://hotline-api", token, transport=httpx.ASGITransport(app=app))
-    number, suffix = DEMO_ACCOUNT.split("-")
-    with migrated_session(database_url) as session:
+    parsed = parse_account(DEMO_ACCOUNT)
+    assert parsed is not None, DEMO_ACCOUNT  # a constant in the account's one shape
+    number, suffix = parsed
+    app.state.ensure_schema()
+    with app.state.sessions() as session:
         # Looked at directly, not through the API: an account question there counts against the
         # enumeration guard's limits, which belong to the pretend caller.
-        demo = select(Account.id).where(Account.number == number, Account.suffix == int(suffix))
+        demo = select(Account.id).where(Account.number == number, Account.suffix == suffix)
         if session.scalar(demo) is None:
             zone = settings.zone
             fill(session, (at or datetime.now(zone)).astimezone(zone).date(), zone)
