@@ -23,7 +23,6 @@ import os
 import random
 import re
 import secrets
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -38,14 +37,10 @@ from pathlib import Path
 
 import httpx
 
+from telephony.sandbox import free_port
+
 HERE = Path(__file__).resolve().parent.parent
 DEMO_ACCOUNT, DEMO_PHONE = "001110011-7", "79001110011"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _hotline(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
@@ -63,7 +58,7 @@ def _hotline(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
 @contextlib.contextmanager
 def api_server(env: dict[str, str], *args: str) -> Iterator[str]:
     """`hotline api [args]` on a free loopback port; stopped (and waited for) on exit."""
-    port = _free_port()
+    port = free_port()
     log = open(Path(env["HOTLINE_DATA_DIR"]) / f"api-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ivr.cli", "api", "--port", str(port), *args],

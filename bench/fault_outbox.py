@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,14 +36,10 @@ from typing import Any
 
 import httpx
 
+from telephony.sandbox import free_port
+
 IVR_TOKEN = "fault-ivr-token"
 OPERATOR_TOKEN = "fault-operator-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ---- the IVR child ------------------------------------------------------------------------------
@@ -210,7 +205,7 @@ class Fault:
 
 async def conduct(calls: int | None) -> dict[str, int]:
     with tempfile.TemporaryDirectory(prefix="hotline-fault-") as tmp:
-        fault = Fault(Path(tmp), _free_port())
+        fault = Fault(Path(tmp), free_port())
         fault.prepare()
         await fault.start_api()
         try:

@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,12 +23,7 @@ import time
 from pathlib import Path
 
 from ivr.workers import RESTART_DELAY
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from telephony.sandbox import free_port
 
 
 def _listening(port: int) -> set[int]:
@@ -86,11 +80,11 @@ def _role(pid: int, workers: set[int]) -> str:
 
 
 def measure(shared: bool, workers: int, model: Path) -> None:
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as data:
         env = {**os.environ, "HOTLINE_DATA_DIR": data, "HOTLINE_AUDIOSOCKET_PORT": str(port),
                "HOTLINE_VOSK_MODEL": str(model), "HOTLINE_ASR_PREWARM": "0",
-               "HOTLINE_API_URL": f"http://127.0.0.1:{_free_port()}", "HOTLINE_LOG_LEVEL": "WARNING"}
+               "HOTLINE_API_URL": f"http://127.0.0.1:{free_port()}", "HOTLINE_LOG_LEVEL": "WARNING"}
         command = [sys.executable, "-m", "ivr.cli", "serve", "--workers", str(workers), "--no-ami"]
         started = time.monotonic()
         supervisor = subprocess.Popen(command + (["--shared-model"] if shared else []), env=env,

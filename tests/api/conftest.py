@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -32,6 +31,7 @@ from api.db import upgrade
 from api.models import Account, Base, Charge, Meter, Payment, Penalty, Phone, Reading
 from api.reference import ensure_promotion
 from api.settings import ApiSettings
+from telephony.sandbox import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 IVR_TOKEN = "ivr-secret"
@@ -47,18 +47,12 @@ def pytest_configure(config):
 # ---------------------------------------------------------------- PostgreSQL
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PgCluster:
     """A throwaway PostgreSQL cluster: initdb, pg_ctl start, pg_ctl stop."""
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="hotline-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
     def _run(self, *args: str) -> None:

@@ -8,7 +8,6 @@ answers within HOTLINE_BALANCE_RECHECK_SECONDS.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,15 +21,10 @@ from sqlalchemy import select
 
 from api.db import make_engine, session_factory
 from api.models import Account, Payment
+from telephony.sandbox import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "ivr-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -47,7 +41,7 @@ def two_workers(tmp_path):
     }
     hotline = [sys.executable, "-m", "ivr.cli"]
     subprocess.run([*hotline, "demo-data"], env=env, cwd=ROOT, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "api.log", "w")
     proc = subprocess.Popen(
         [*hotline, "api", "--port", str(port), "--workers", "2", "--no-access-log"],

