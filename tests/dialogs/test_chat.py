@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from dialogs import prompts
 from dialogs.cli import chat
 from ivr.cli import build_parser
 from tests.dialogs.demo_api import PHONE
@@ -148,6 +149,9 @@ def test_every_chat_is_a_new_call_on_fresh_demo_data(tmp_path, monkeypatch, caps
     kept = capsys.readouterr().out
     assert "[demo data written to" not in kept
     assert "robot> Сейчас к оплате" not in kept  # the earlier look-ups still count: the guard refuses
+    # and the pretend caller hears a clear answer and is offered a person, no traceback
+    assert f"robot> {prompts.SERVICE_DOWN}" in kept and "robot> Соединить вас с оператором?" in kept
+    assert kept.rstrip().endswith("[call ended: operator]") and "Traceback" not in kept
 
 
 async def test_looking_for_the_demo_account_counts_no_lookup(tmp_path):
