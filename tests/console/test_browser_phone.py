@@ -19,12 +19,12 @@ from api.console import auth
 from api.console.phone import PhoneSettings
 from ivr.console_phone import attach_console_phone
 from telephony.ami import AmiClient
+from telephony.sandbox import free_port
 from tests.console.asterisk_sandbox import asterisk_root, console_sandbox  # noqa: F401  (fixtures)
 from tests.console.conftest import ACCOUNT, IVR_TOKEN, PASSWORD, TEST_ROUNDS, make_settings
 from tests.console.test_browser import (  # noqa: F401  (browser: the module's Chromium fixture)
     START,
     RunningClock,
-    _free_port,
     browser,
     escalate,
     open_console,
@@ -56,7 +56,7 @@ def phone_server(tmp_path_factory, demo_template, console_sandbox):  # noqa: F81
     )
     phone = attach_console_phone(app, settings)
     assert phone is not None
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
